@@ -1,0 +1,175 @@
+"""Static checks of the Kyverno policies under `policies/kyverno/`: layout, annotations, the CRD
+schema, per-rule failure actions, suite coverage (a pass and a fail case per validate/verify rule,
+pass and skip per generate rule) and the placeholder substitution the platform stack performs.
+Running the suites with the real Kyverno CLI is in `test_kyverno_suites.py`.
+"""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from components.platform.kyverno_policies import (
+    COSIGN_KEY_MARKER,
+    HARBOR_REGISTRY_PLACEHOLDER,
+    POLICY_DIR,
+    POLICY_NAMES,
+    PolicyError,
+    load_policy,
+    needs_cosign_key,
+    placeholders_in,
+    policy_names,
+    render_policy,
+)
+
+ANNOTATIONS = ("title", "category", "severity", "subject", "description")
+TEST_KEY = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEtest\n-----END PUBLIC KEY-----\n"
+
+
+def _docs(path):
+    return [d for d in yaml.safe_load_all(path.read_text()) if d is not None]
+
+
+def test_the_four_policies_exist():
+    assert policy_names() == sorted(POLICY_NAMES)
+
+
+@pytest.mark.parametrize("name", POLICY_NAMES)
+def test_layout_and_annotations(name):
+    directory = POLICY_DIR / name
+    for f in ("policy.yaml", "kyverno-test.yaml", "resources.yaml"):
+        assert (directory / f).is_file(), f"{directory / f} is missing"
+    assert (directory / "policy.yaml").read_text().startswith("# yaml-language-server: $schema=")
+    policy = load_policy(name)
+    assert policy["apiVersion"] == "kyverno.io/v1"
+    annotations = policy["metadata"]["annotations"]
+    for key in ANNOTATIONS:
+        assert annotations.get(f"policies.kyverno.io/{key}", "").strip(), f"{name}: annotation {key} is empty"
+    assert annotations["policies.kyverno.io/severity"] in {"low", "medium", "high", "critical"}
+
+
+@pytest.mark.parametrize("name", POLICY_NAMES)
+def test_policy_validates_against_clusterpolicy_crd(name, schemas):
+    policy = load_policy(name)
+    assert schemas.knows("kyverno.io/v1", "ClusterPolicy")
+    assert schemas.validate(policy) == []
+    rendered = render_policy(policy, harbor_registry="harbor.lab.example.com", cosign_public_key=TEST_KEY)
+    assert schemas.validate(rendered) == []
+
+
+def test_schema_check_catches_a_broken_policy(schemas):
+    """The CRD check is strict: a misspelt field fails, so the test above can fail."""
+    policy = load_policy("disallow-root")
+    policy["spec"]["rules"][0]["validate"]["failureActon"] = "Enforce"
+    errors = schemas.validate(policy)
+    assert any("failureActon" in e for e in errors), errors
+
+
+@pytest.mark.parametrize("name", POLICY_NAMES)
+def test_every_enforcing_rule_sets_its_own_failure_action(name):
+    policy = load_policy(name)
+    assert "validationFailureAction" not in policy["spec"], "use per-rule failureAction"
+    for rule in policy["spec"]["rules"]:
+        if "validate" in rule:
+            assert rule["validate"].get("failureAction") == "Enforce", rule["name"]
+        for verify in rule.get("verifyImages", []):
+            assert verify.get("failureAction") == "Enforce", rule["name"]
+
+
+@pytest.mark.parametrize("name", POLICY_NAMES)
+def test_policies_exclude_platform_service_namespaces(name):
+    """Platform namespaces carry managed-by=idp-platform too; every rule must keep them out."""
+    policy = load_policy(name)
+    for rule in policy["spec"]["rules"]:
+        for clause in rule["match"]["any"]:
+            res = clause["resources"]
+            selector = res.get("namespaceSelector") or res.get("selector")
+            assert selector["matchLabels"] == {"managed-by": "idp-platform"}, rule["name"]
+            assert {"key": "app.kubernetes.io/part-of", "operator": "NotIn", "values": ["idp-platform"]} in selector[
+                "matchExpressions"
+            ], rule["name"]
+
+
+def test_platform_chart_namespaces_carry_the_excluded_label():
+    """If PlatformChart stops labelling its namespaces part-of=idp-platform, the policies would
+    start enforcing tenant rules on Longhorn, MetalLB and Vault: fail here instead."""
+    import inspect
+
+    from components.platform import chart
+
+    source = inspect.getsource(chart.PlatformChart)
+    assert '"app.kubernetes.io/part-of": args.part_of' in source
+    assert chart.PlatformChartArgs.model_fields["part_of"].default == "idp-platform"
+
+
+@pytest.mark.parametrize("name", POLICY_NAMES)
+def test_suite_has_pass_and_fail_for_every_rule(name):
+    directory = POLICY_DIR / name
+    policy = load_policy(name)
+    suite = _docs(directory / "kyverno-test.yaml")[0]
+    assert suite["kind"] == "Test" and suite["apiVersion"] == "cli.kyverno.io/v1alpha1"
+    assert suite["policies"] == ["policy.yaml"] and suite["resources"] == ["resources.yaml"]
+    outcomes: dict[str, set[str]] = {}
+    for result in suite["results"]:
+        assert result["policy"] == name
+        rule = result["rule"].removeprefix("autogen-")
+        outcomes.setdefault(rule, set()).add(result["result"])
+        if "generatedResource" in result:
+            assert (directory / result["generatedResource"]).is_file()
+    for rule in policy["spec"]["rules"]:
+        got = outcomes.get(rule["name"], set())
+        if "generate" in rule:
+            # Kyverno reports no "fail" for generate rules: a namespace triggers or is skipped.
+            assert {"pass", "skip"} <= got, f"{name}/{rule['name']}: {got}"
+        else:
+            assert {"pass", "fail"} <= got, f"{name}/{rule['name']}: {got}"
+
+
+@pytest.mark.parametrize("name", POLICY_NAMES)
+def test_suite_names_only_resources_that_exist(name, schemas):
+    directory = POLICY_DIR / name
+    resources = _docs(directory / "resources.yaml")
+    known = set()
+    for r in resources:
+        meta = r["metadata"]
+        known.add((r["kind"], f"{meta['namespace']}/{meta['name']}" if "namespace" in meta else meta["name"]))
+        # Test resources are real Kubernetes objects, not sketches.
+        assert schemas.validate(r) == [], r["metadata"]["name"]
+    suite = _docs(directory / "kyverno-test.yaml")[0]
+    for result in suite["results"]:
+        for res in result["resources"]:
+            assert (result["kind"], res) in known, f"{name}: {result['kind']} {res} is not in resources.yaml"
+
+
+def test_render_substitutes_registry_and_key():
+    policy = load_policy("verify-image-signatures")
+    assert placeholders_in(policy) == {"registry", "cosign-key"}
+    assert needs_cosign_key(policy)
+    rendered = render_policy(policy, harbor_registry="harbor.lab.example.com", cosign_public_key=TEST_KEY)
+    text = yaml.safe_dump(rendered)
+    assert HARBOR_REGISTRY_PLACEHOLDER not in text and COSIGN_KEY_MARKER not in text
+    verify = next(r for r in rendered["spec"]["rules"] if "verifyImages" in r)["verifyImages"][0]
+    assert verify["imageReferences"] == ["harbor.lab.example.com/*"]
+    assert verify["attestors"][0]["entries"][0]["keys"]["publicKeys"] == TEST_KEY
+    validate = next(r for r in rendered["spec"]["rules"] if r["name"] == "require-harbor-registry")
+    assert validate["validate"]["pattern"]["spec"]["containers"] == [{"image": "harbor.lab.example.com/*"}]
+    assert "harbor.lab.example.com" in validate["validate"]["message"]
+    # the source document is untouched
+    assert placeholders_in(policy) == {"registry", "cosign-key"}
+
+
+def test_render_refuses_to_leave_the_key_placeholder():
+    policy = load_policy("verify-image-signatures")
+    with pytest.raises(PolicyError, match="cosign public key"):
+        render_policy(policy, harbor_registry="harbor.lab.example.com")
+    with pytest.raises(PolicyError, match="PEM"):
+        render_policy(policy, harbor_registry="harbor.lab.example.com", cosign_public_key="not a key")
+    with pytest.raises(PolicyError, match="host"):
+        render_policy(policy, harbor_registry="https://harbor.lab.example.com", cosign_public_key=TEST_KEY)
+
+
+def test_policies_without_placeholders_render_unchanged():
+    for name in ("generate-default-network-policies", "require-standard-labels", "disallow-root"):
+        policy = load_policy(name)
+        assert not needs_cosign_key(policy)
+        assert render_policy(policy, harbor_registry="harbor.lab.example.com") == policy
