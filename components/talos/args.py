@@ -1,0 +1,169 @@
+"""Typed arguments of the Talos cluster: topology, versions, install image, kubelet settings.
+
+`TalosClusterArgs` is both what `TalosCluster` takes and what `idp:vms.cluster` in the environment
+file is validated against, so every topology rule lives here: unique names and addresses, all of
+them inside the node network, an odd number of control planes, sizes above Talos' minima.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, computed_field, model_validator
+
+from components.model import Cidr, IpAddress, K8sName, Model, Semver, raise_path_errors
+
+REQUIRED_EXTENSIONS = ("siderolabs/iscsi-tools", "siderolabs/util-linux-tools")
+"""System extensions Longhorn needs on every node."""
+
+MINIMUM = {
+    "controlplane": {"cpu": 2, "memory_mib": 2048, "disk_gib": 10},
+    "worker": {"cpu": 1, "memory_mib": 1024, "disk_gib": 10},
+}
+"""Talos' documented minimum sizes per role."""
+
+
+def _schematic(value: str) -> str:
+    if not re.fullmatch(r"[0-9a-f]{64}", value):
+        raise ValueError(f"{value!r} is not an Image Factory schematic ID (64 lower-case hex characters)")
+    return value
+
+
+def _duration(value: str) -> str:
+    if not re.fullmatch(r"(\d+(ns|us|ms|s|m|h))+", value):
+        raise ValueError(f"{value!r} is not a duration such as 2m or 24h")
+    return value
+
+
+Duration = Annotated[str, AfterValidator(_duration)]
+
+
+class NodeArgs(Model):
+    """One Talos node: a VM with a static address."""
+
+    name: K8sName
+    role: Literal["controlplane", "worker"]
+    ip: IpAddress
+    cpu: int = Field(ge=1, description="vCPUs")
+    memory_mib: int = Field(ge=512, alias="memoryMiB", description="memory in MiB")
+    disk_gib: int = Field(ge=1, alias="diskGiB", description="system disk in GiB")
+
+    @model_validator(mode="after")
+    def _minimum_size(self) -> "NodeArgs":
+        minimum = MINIMUM[self.role]
+        problems = []
+        for field, alias, unit in (("cpu", "cpu", "vCPU"), ("memory_mib", "memoryMiB", "MiB"), ("disk_gib", "diskGiB", "GiB")):
+            if getattr(self, field) < minimum[field]:
+                problems.append((alias, f"{getattr(self, field)} {unit} is below the {self.role} minimum of {minimum[field]} {unit}"))
+        raise_path_errors(problems)
+        return self
+
+
+class NetworkArgs(Model):
+    """The node network: one subnet, its gateway and DNS, and the control-plane VIP."""
+
+    cidr: Cidr
+    gateway: IpAddress
+    vip: IpAddress
+    nameservers: list[IpAddress] = Field(min_length=1)
+    interface: str = "eth0"
+
+
+class InstallArgs(Model):
+    """Installer image from the Image Factory and the disk Talos installs to."""
+
+    schematic_id: Annotated[str, AfterValidator(_schematic)]
+    extensions: list[str] = Field(default_factory=lambda: list(REQUIRED_EXTENSIONS))
+    registry: str = "factory.talos.dev"
+    disk: str = "/dev/sda"
+
+    @model_validator(mode="after")
+    def _longhorn_extensions(self) -> "InstallArgs":
+        missing = [e for e in REQUIRED_EXTENSIONS if e not in self.extensions]
+        raise_path_errors([("extensions", f"must include {e} (Longhorn needs it)") for e in missing])
+        return self
+
+
+class ImageGcArgs(Model):
+    """Kubelet image garbage collection thresholds."""
+
+    high_threshold_percent: int = Field(60, ge=1, le=100)
+    low_threshold_percent: int = Field(40, ge=0, le=99)
+    minimum_age: Duration = "2m"
+    maximum_age: Duration = "24h"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "ImageGcArgs":
+        if self.low_threshold_percent >= self.high_threshold_percent:
+            raise_path_errors([("lowThresholdPercent", "must be below highThresholdPercent")])
+        return self
+
+
+class TalosClusterArgs(Model):
+    """Everything `TalosCluster` needs to generate secrets and per-node machine configurations."""
+
+    name: K8sName
+    talos_version: Semver
+    kubernetes_version: Semver
+    network: NetworkArgs
+    install: InstallArgs
+    nodes: list[NodeArgs] = Field(min_length=1)
+    allow_scheduling_on_control_planes: bool = False
+    proxy_mode: Literal["iptables", "ipvs"] = "iptables"
+    image_gc: ImageGcArgs = Field(default_factory=ImageGcArgs)
+    etcd_backup_namespace: K8sName = "etcd-backup"
+    protect: bool = True
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def endpoint(self) -> str:
+        """The Kubernetes API endpoint behind the control-plane VIP."""
+        return f"https://{self.network.vip}:6443"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def installer_image(self) -> str:
+        version = self.talos_version if self.talos_version.startswith("v") else f"v{self.talos_version}"
+        return f"{self.install.registry}/installer/{self.install.schematic_id}:{version}"
+
+    @property
+    def control_planes(self) -> list[NodeArgs]:
+        return [n for n in self.nodes if n.role == "controlplane"]
+
+    @model_validator(mode="after")
+    def _topology(self) -> "TalosClusterArgs":
+        errors: list[tuple[str, str]] = []
+        net = ipaddress.ip_network(self.network.cidr)
+        in_net = lambda ip: ipaddress.ip_address(ip) in net  # noqa: E731
+        usable = lambda ip: ipaddress.ip_address(ip) not in (net.network_address, net.broadcast_address)  # noqa: E731
+
+        for key in ("gateway", "vip"):
+            ip = getattr(self.network, key)
+            if not in_net(ip):
+                errors.append((f"network.{key}", f"{ip} is not inside network.cidr {net}"))
+        seen_names: dict[str, int] = {}
+        seen_ips: dict[str, int] = {}
+        for i, node in enumerate(self.nodes):
+            if node.name in seen_names:
+                errors.append((f"nodes[{i}].name", f"{node.name} is already used by nodes[{seen_names[node.name]}]"))
+            seen_names.setdefault(node.name, i)
+            if node.ip in seen_ips:
+                errors.append((f"nodes[{i}].ip", f"{node.ip} is already used by nodes[{seen_ips[node.ip]}]"))
+            seen_ips.setdefault(node.ip, i)
+            if not in_net(node.ip):
+                errors.append((f"nodes[{i}].ip", f"{node.ip} is not inside network.cidr {net}"))
+            elif not usable(node.ip):
+                errors.append((f"nodes[{i}].ip", f"{node.ip} is the network or broadcast address of {net}"))
+            if node.ip == self.network.vip:
+                errors.append((f"nodes[{i}].ip", f"{node.ip} is the control-plane VIP (network.vip)"))
+            if node.ip == self.network.gateway:
+                errors.append((f"nodes[{i}].ip", f"{node.ip} is the gateway (network.gateway)"))
+        if self.network.vip == self.network.gateway:
+            errors.append(("network.vip", "the VIP must not be the gateway"))
+        count = len(self.control_planes)
+        if count == 0 or count % 2 == 0:
+            errors.append(("nodes", f"needs an odd number (1, 3, 5) of controlplane nodes for etcd quorum; found {count}"))
+        raise_path_errors(errors)
+        return self

@@ -1,0 +1,1 @@
+"""idpctl: the platform team's command-line tool (validate, render, app, project)."""

@@ -1,0 +1,271 @@
+"""Run a layer program under the Pulumi SDK's mock runtime and record what it declares.
+
+This is the real program (`stacks/<layer>.py`) on the real SDK runtime; only the providers are
+replaced by `FakeProviders`, which answer with fixed values per type token. Upstream stack
+references are answered with the exports of the upstream layers rendered just before, so the
+layers are exercised in the order the runners apply them. Nothing here needs credentials or a
+network, and no secure config value is ever decrypted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.stack import run_in_stack
+
+from stacks.config import LAYERS, NAMESPACE, SECRET_KEYS
+
+SECRET = "[secret]"
+UNKNOWN = "[unknown]"
+PROJECT = "idp"
+
+
+def is_secret_envelope(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
+
+
+def mask(value: Any) -> Any:
+    """Replace every value the program marked secret by "[secret]" (and unknowns by "[unknown]")."""
+    if is_secret_envelope(value):
+        return SECRET
+    if value is rpc.UNKNOWN or (isinstance(value, str) and value == rpc.UNKNOWN):
+        return UNKNOWN
+    if isinstance(value, dict):
+        return {k: mask(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [mask(v) for v in value]
+    return value
+
+
+def unwrap(value: Any) -> Any:
+    """The plain value inside secret envelopes (kept in memory only, to feed downstream layers)."""
+    if is_secret_envelope(value):
+        return unwrap(value.get("value"))
+    if isinstance(value, dict):
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [unwrap(v) for v in value]
+    return value
+
+
+def contains_secret(value: Any) -> bool:
+    if is_secret_envelope(value):
+        return True
+    if isinstance(value, dict):
+        return any(contains_secret(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(contains_secret(v) for v in value)
+    return False
+
+
+@dataclass
+class Registration:
+    urn: str
+    type: str
+    name: str
+    parent: str
+    protect: bool
+    custom: bool
+    inputs: dict
+    depends_on: list[str] = field(default_factory=list)
+
+    def masked(self) -> dict:
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "parent": self.parent,
+            "protect": self.protect,
+            "inputs": mask(self.inputs),
+        }
+
+
+@dataclass
+class LayerResult:
+    layer: str
+    stack: str
+    resources: list[Registration]
+    exports: dict  # raw, secrets still wrapped
+    calls: list[tuple[str, dict]]
+
+    def masked_exports(self) -> dict:
+        return mask(self.exports)
+
+    def secret_export_names(self) -> list[str]:
+        return sorted(k for k, v in self.exports.items() if contains_secret(v))
+
+
+class FakeProviders(pulumi_mocks.Mocks):
+    """Fixed answers per type token, so the program's data flow can be followed without clouds."""
+
+    def __init__(self, upstream: dict[str, LayerResult]):
+        self.upstream = upstream
+        self.calls: list[tuple[str, dict]] = []
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs):
+        if args.typ == "pulumi:pulumi:StackReference":
+            return self._stack_reference(args)
+        state = dict(args.inputs)
+        state.update(FAKE_STATE.get(args.typ, lambda a: {})(args))
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi_mocks.MockCallArgs):
+        self.calls.append((args.token, args.args))
+        answer = FAKE_CALLS.get(args.token)
+        return answer(args) if answer else {"id": f"{args.token.rsplit(':', 1)[-1]}-id"}
+
+    def _stack_reference(self, args):
+        full = args.inputs.get("name") or args.name
+        layer = str(full).rsplit("-", 1)[-1]
+        result = self.upstream.get(layer)
+        if result is None:
+            return f"{full}", {"name": full, "outputs": {}, "secretOutputNames": []}
+        return f"{full}", {
+            "name": full,
+            "outputs": unwrap(result.exports),
+            "secretOutputNames": result.secret_export_names(),
+        }
+
+
+_CLIENT_CONFIGURATION = {
+    "ca_certificate": "mock-talos-ca",
+    "client_certificate": "mock-talos-client-certificate",
+    "client_key": "mock-talos-client-key",
+}
+
+FAKE_STATE = {
+    "talos:machine/secrets:Secrets": lambda a: {
+        "machineSecrets": {"cluster": {"id": "mock-cluster-id", "secret": "mock-cluster-secret"}},
+        "clientConfiguration": _CLIENT_CONFIGURATION,
+    },
+    "talos:cluster/kubeconfig:Kubeconfig": lambda a: {
+        "kubeconfigRaw": "apiVersion: v1\nkind: Config\nclusters: []\n",
+        "kubernetesClientConfiguration": {"host": "https://mock:6443"},
+    },
+}
+
+FAKE_CALLS = {
+    "talos:machine/getConfiguration:getConfiguration": lambda a: {
+        "machineConfiguration": f"# mock {a.args.get('machineType')} configuration of {a.args.get('clusterName')}\n",
+        **{k: a.args.get(k) for k in ("clusterName", "clusterEndpoint", "machineType")},
+    },
+    "talos:client/getConfiguration:getConfiguration": lambda a: {"talosConfig": "context: mock\n", "id": "talosconfig"},
+    "vsphere:index/getVirtualMachine:getVirtualMachine": lambda a: {
+        "id": "42000000-0000-0000-0000-00000000talos",
+        "guestId": "other5xLinux64Guest",
+        "firmware": "efi",
+        "scsiType": "pvscsi",
+        "networkInterfaceTypes": ["vmxnet3"],
+    },
+    "vsphere:index/getComputeCluster:getComputeCluster": lambda a: {"id": "domain-c1", "resourcePoolId": "resgroup-1"},
+}
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The SDK's mock monitor, also keeping parent, protect and raw (still secret-wrapped) inputs."""
+
+    def __init__(self, mocks: FakeProviders):
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+        self.stack_outputs: dict = {}
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+            self.registrations.append(
+                Registration(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    parent=request.parent,
+                    protect=bool(request.protect),
+                    custom=bool(request.custom),
+                    inputs=inputs,
+                    depends_on=list(request.dependencies),
+                )
+            )
+        return response
+
+    def RegisterResourceOutputs(self, request):
+        if "::pulumi:pulumi:Stack::" in request.urn:
+            self.stack_outputs = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
+        return super().RegisterResourceOutputs(request)
+
+
+def config_for_run(file_config: dict[str, Any]) -> tuple[dict[str, str], list[str], list[str]]:
+    """Engine-shaped config (strings, objects as JSON) from a parsed environment file.
+
+    `secure:` values are never decrypted: they become "[secret]" and are flagged secret. Secret
+    keys the file does not set get the same placeholder, and are reported back as missing.
+    """
+    values: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in file_config.items():
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            values[key] = SECRET
+            secret_keys.append(key)
+        else:
+            values[key] = value if isinstance(value, str) else json.dumps(value)
+    missing = []
+    for key in SECRET_KEYS:
+        full = f"{NAMESPACE}:{key}"
+        if full not in values:
+            missing.append(full)
+            values[full] = SECRET
+            secret_keys.append(full)
+    return values, secret_keys, missing
+
+
+def run_layer(
+    layer: str,
+    env: str,
+    config: dict[str, str],
+    secret_keys: list[str],
+    upstream: dict[str, LayerResult] | None = None,
+) -> LayerResult:
+    """Run `stacks/<layer>.py` for `<env>-<layer>` under mocks; raise what the program raises."""
+    stack = f"{env}-{layer}"
+    mocks = FakeProviders(upstream or {})
+    monitor = RecordingMonitor(mocks)
+    features = set(monitor.GetDeploymentInfo(None).supportedFeatures)
+    settings.configure(
+        pulumi_mocks.MockSettings(
+            monitor=monitor,
+            monitor_features=features,
+            engine=pulumi_mocks.MockEngine(None),
+            project=PROJECT,
+            stack=stack,
+            dry_run=False,
+            organization="organization",
+        )
+    )
+    settings.set_root_resource(None)  # type: ignore[arg-type]
+    runtime_config.set_all_config(dict(config), list(secret_keys))
+    module = importlib.import_module(f"stacks.{layer}")
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(run_in_stack(lambda: module.main(env)))
+    finally:
+        settings.set_root_resource(None)  # type: ignore[arg-type]
+        loop.close()
+    return LayerResult(layer, stack, monitor.registrations, monitor.stack_outputs, mocks.calls)
+
+
+def run_layers(layers: list[str], env: str, file_config: dict[str, Any]) -> tuple[dict[str, LayerResult], list[str]]:
+    """Run the given layers and every layer before them, in runner order."""
+    config, secret_keys, missing = config_for_run(file_config)
+    last = max(LAYERS.index(layer) for layer in layers)
+    results: dict[str, LayerResult] = {}
+    for layer in LAYERS[: last + 1]:
+        results[layer] = run_layer(layer, env, config, secret_keys, upstream=results)
+    return {k: v for k, v in results.items() if k in layers}, missing

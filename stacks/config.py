@@ -1,0 +1,296 @@
+"""The environment file (`Pulumi.<env>.yaml`) as typed models, and how errors reach the user.
+
+One file describes an environment; each layer reads its own section (`idp:vms`, `idp:cluster`,
+`idp:platform`, `idp:projects`) plus `idp:global`, but the whole file is validated every time so a
+mistake anywhere is caught before any layer registers a resource. The models are the components'
+own `XArgs`, composed here.
+
+Secrets never sit in these sections: they are separate top-level keys (`idp:ldapBindPassword`, ...)
+set with `pulumi config set --secret` (or injected by CI), read as Pulumi secrets by the stacks,
+and rejected here when written in plain text.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from pydantic import Field, ValidationError, model_validator
+
+from components.model import PATH_ERROR, Fqdn, K8sName, Model, Port, raise_path_errors, range_addresses
+from components.platform.metallb import MetalLbArgs
+from components.talos.args import TalosClusterArgs
+from components.tenant.args import TenantProjectArgs
+from components.vsphere.vm import VsphereLocation
+
+NAMESPACE = "idp"
+LAYERS = ("vms", "cluster", "platform", "projects")
+
+SECRET_KEYS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "ldapBindPassword": ("password of the LDAP bind account (idp:global.ldap.bindDn)", ("platform",)),
+    "s3AccessKeyId": ("access key of the S3 backup bucket (idp:global.s3)", ("platform",)),
+    "s3SecretAccessKey": ("secret key of the S3 backup bucket (idp:global.s3)", ("platform",)),
+}
+"""Secret config keys: what each is, and which layers need it."""
+
+
+class ConfigError(Exception):
+    """Invalid environment configuration; `lines` are ready to print, one problem each."""
+
+    def __init__(self, lines: list[str]):
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections
+
+
+class LdapConfig(Model):
+    """Active Directory as seen by Dex, Vault, Harbor and Grafana."""
+
+    host: Fqdn
+    port: Port = 636
+    use_tls: bool = Field(True, description="LDAPS (port 636); false with start_tls for 389")
+    start_tls: bool = False
+    insecure_skip_verify: bool = False
+    bind_dn: str = Field(min_length=3)
+    user_base_dn: str = Field(min_length=3)
+    group_base_dn: str = Field(min_length=3)
+    user_filter: str = "(objectClass=person)"
+    group_filter: str = "(objectClass=group)"
+    username_attribute: str = "sAMAccountName"
+
+    @property
+    def url(self) -> str:
+        return f"{'ldaps' if self.use_tls else 'ldap'}://{self.host}:{self.port}"
+
+
+class S3Config(Model):
+    """The S3-compatible object store used for Longhorn, CNPG and etcd backups."""
+
+    endpoint: str = Field(pattern=r"^https?://[^\s/]+(/.*)?$")
+    region: str = "us-east-1"
+    bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+class GlobalConfig(Model):
+    """Settings more than one layer reads."""
+
+    domain: Fqdn
+    ldap: LdapConfig
+    s3: S3Config
+    protect: bool = Field(True, description="protect stateful resources (set false only in throwaway environments)")
+
+
+class VmsConfig(Model):
+    """Layer 1 (runner 1, vCenter VLAN): VMs and Talos machine configurations."""
+
+    vsphere: VsphereLocation
+    cluster: TalosClusterArgs
+    create_tag_categories: bool = True
+
+
+class ClusterConfig(Model):
+    """Layer 2 (runner 2, lab VLAN): bootstrap and day-2 configuration apply."""
+
+    apply_mode: str = Field("auto", pattern=r"^(auto|no_reboot|reboot|staged|staged_if_needing_reboot)$")
+    kubeconfig_renewal: str = Field("720h", pattern=r"^\d+h$")
+
+
+class PlatformConfig(Model):
+    """Layer 3: platform services, one key per component."""
+
+    metallb: MetalLbArgs
+
+
+class EnvironmentConfig(Model):
+    """The whole `idp:` namespace of an environment file."""
+
+    organization: str = Field("organization", description="backend organization in stack reference names")
+    global_: GlobalConfig = Field(alias="global")
+    vms: VmsConfig
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
+    platform: PlatformConfig
+    projects: list[TenantProjectArgs] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _cross_section(self) -> "EnvironmentConfig":
+        errors: list[tuple[str, str]] = []
+        errors += _metallb_pool_errors(self)
+        errors += _project_errors(self)
+        raise_path_errors(errors)
+        return self
+
+
+def _metallb_pool_errors(env: EnvironmentConfig) -> list[tuple[str, str]]:
+    """The MetalLB pool lives in the node network but never on a node, the gateway or the VIP."""
+    cluster = env.vms.cluster
+    net = ipaddress.ip_network(cluster.network.cidr)
+    taken = {ipaddress.ip_address(n.ip): f"node {n.name}" for n in cluster.nodes}
+    taken[ipaddress.ip_address(cluster.network.vip)] = "the control-plane VIP"
+    taken[ipaddress.ip_address(cluster.network.gateway)] = "the gateway"
+    errors = []
+    for i, block in enumerate(env.platform.metallb.addresses):
+        first, last = range_addresses(block)
+        where = f"platform.metallb.addresses[{i}]"
+        if first not in net or last not in net:
+            errors.append((where, f"{block} is not inside vms.cluster.network.cidr {net}"))
+            continue
+        for ip, what in sorted(taken.items()):
+            if first <= ip <= last:
+                errors.append((where, f"{block} contains {ip}, which is {what}"))
+    return errors
+
+
+def reserved_namespaces(env: EnvironmentConfig) -> set[str]:
+    """Namespaces the platform owns; no project may take them."""
+    from components.platform import PLATFORM_NAMESPACES
+
+    return {"default", *PLATFORM_NAMESPACES, env.vms.cluster.etcd_backup_namespace}
+
+
+def _project_errors(env: EnvironmentConfig) -> list[tuple[str, str]]:
+    errors = []
+    reserved = reserved_namespaces(env)
+    seen: dict[str, int] = {}
+    for i, project in enumerate(env.projects):
+        where = f"projects[{i}].name"
+        if project.name in seen:
+            errors.append((where, f"{project.name} is already used by projects[{seen[project.name]}]"))
+        seen.setdefault(project.name, i)
+        if project.name in reserved or project.name.startswith("kube-"):
+            errors.append((where, f"{project.name} is reserved for the platform (default, kube-*, platform namespaces)"))
+        for namespace in project.namespaces:
+            if namespace in reserved or namespace.startswith("kube-"):
+                errors.append((where, f"namespace {namespace} of project {project.name} is reserved for the platform"))
+    return errors
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading and error reporting
+
+
+def _format_loc(loc: Iterable[Any]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part in ("function-after", "function-before") or str(part).startswith(("function-", "union[")):
+            continue
+        else:
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def _join(base: str, sub: str) -> str:
+    if not base:
+        return sub
+    return f"{base}{sub}" if sub.startswith("[") else f"{base}.{sub}"
+
+
+def error_lines(exc: ValidationError) -> list[str]:
+    """Flatten pydantic errors to `config error: idp:<path>: <message>`, one line each."""
+    lines = []
+    for err in exc.errors(include_url=False):
+        base = _format_loc(err["loc"])
+        if err["type"] == PATH_ERROR:
+            for sub, message in err["ctx"]["errors"]:
+                lines.append(f"config error: {NAMESPACE}:{_join(base, sub)}: {message}")
+            continue
+        message = err["msg"]
+        if err["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling; see stacks/config.py for the allowed keys)"
+        elif err["type"] == "missing":
+            message = "required key is missing"
+        elif message.startswith("Value error, "):
+            message = message[len("Value error, ") :]
+        lines.append(f"config error: {NAMESPACE}:{base or '<root>'}: {message}")
+    return lines
+
+
+@dataclass(frozen=True)
+class SecretValue:
+    """A secret config value as the program sees it: never printed, only passed on as a Pulumi secret."""
+
+    key: str
+    value: str | None
+    """Plain text only inside the running program (real engine or a test); None when not decrypted."""
+
+
+def split_config(config: dict[str, Any], secret_keys: set[str]) -> tuple[dict[str, Any], dict[str, SecretValue], list[str]]:
+    """Separate the `idp:` sections (parsed JSON/YAML values) from the secret keys.
+
+    `config` maps full keys (`idp:vms`) to values (strings as the engine passes them, or already
+    parsed objects). Returns (sections, secrets, errors).
+    """
+    sections: dict[str, Any] = {}
+    secrets: dict[str, SecretValue] = {}
+    errors: list[str] = []
+    for full_key, value in sorted(config.items()):
+        namespace, _, key = full_key.partition(":")
+        if namespace != NAMESPACE:
+            continue
+        if key in SECRET_KEYS:
+            if full_key not in secret_keys:
+                errors.append(
+                    f"config error: {full_key}: must be a secret: run "
+                    f"`pulumi config set --secret {full_key} <value> --config-file Pulumi.<env>.yaml`"
+                )
+            secrets[key] = SecretValue(full_key, value if isinstance(value, str) else None)
+            continue
+        if full_key in secret_keys:
+            errors.append(f"config error: {full_key}: is a secret, but only {sorted(SECRET_KEYS)} may be secrets")
+            continue
+        if isinstance(value, str) and value[:1] in "{[":
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as exc:
+                errors.append(f"config error: {full_key}: not valid JSON/YAML ({exc.msg})")
+                continue
+        sections[key] = value
+    return sections, secrets, errors
+
+
+@dataclass(frozen=True)
+class Environment:
+    """A validated environment: its name, the typed sections and its secrets."""
+
+    name: str
+    config: EnvironmentConfig
+    secrets: dict[str, SecretValue]
+
+    def missing_secrets(self, layer: str) -> list[str]:
+        return sorted(k for k, (_, layers) in SECRET_KEYS.items() if layer in layers and k not in self.secrets)
+
+
+def load_environment(name: str, config: dict[str, Any], secret_keys: set[str]) -> Environment:
+    """Validate a whole environment; raise ConfigError listing every problem at once."""
+    errors: list[str] = []
+    if not re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", name):
+        errors.append(f"config error: environment name {name!r} is not a DNS-1123 label")
+    sections, secrets, split_errors = split_config(config, secret_keys)
+    errors += split_errors
+    try:
+        model = EnvironmentConfig.model_validate(sections)
+    except ValidationError as exc:
+        raise ConfigError(errors + error_lines(exc)) from None
+    if errors:
+        raise ConfigError(errors)
+    return Environment(name=name, config=model, secrets=secrets)
+
+
+def require_secrets(env: Environment, layer: str) -> None:
+    """Under the real engine every secret a layer uses must be set before anything is registered."""
+    missing = env.missing_secrets(layer)
+    if missing:
+        raise ConfigError(
+            [
+                f"config error: {NAMESPACE}:{key}: missing ({SECRET_KEYS[key][0]}); set it with "
+                f"`pulumi config set --secret {NAMESPACE}:{key} <value> --config-file Pulumi.{env.name}.yaml`"
+                for key in missing
+            ]
+        )

@@ -1,0 +1,105 @@
+"""Typed stack references: the outputs one layer hands the next, across the two runners.
+
+`read(...)` resolves every output a layer needs before the layer registers anything. A missing
+stack or output stops the program with a message naming the stack, the output and the command
+that produces it (the failure the old JSON artifact between runners could not explain).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+import pulumi
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+Layer = Literal["vms", "cluster", "platform", "projects"]
+
+
+class NodeRef(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    name: str
+    ip: str
+    role: Literal["controlplane", "worker"]
+
+
+class Outputs(BaseModel):
+    """Base of a layer's outputs: plain values validated; secret values kept as Pulumi secrets."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, arbitrary_types_allowed=True)
+    SECRETS: ClassVar[tuple[str, ...]] = ()
+    """Output names that are secrets; their values become `pulumi.Output.secret(...)`."""
+
+
+class VmsOutputs(Outputs):
+    SECRETS = ("clientConfiguration", "machineSecrets", "machineConfigurations", "talosconfig")
+    clusterName: str
+    endpoint: str
+    nodes: list[NodeRef]
+    talosVersion: str
+    kubernetesVersion: str
+    clientConfiguration: Any
+    machineSecrets: Any
+    machineConfigurations: Any
+    talosconfig: Any
+
+
+class ClusterOutputs(Outputs):
+    SECRETS = ("kubeconfig", "talosconfig")
+    endpoint: str
+    kubernetesVersion: str
+    talosVersion: str
+    kubeconfig: Any
+    talosconfig: Any
+
+
+class PlatformOutputs(Outputs):
+    domain: str
+    urls: dict[str, str]
+
+
+MODELS: dict[str, type[Outputs]] = {"vms": VmsOutputs, "cluster": ClusterOutputs, "platform": PlatformOutputs}
+
+
+def stack_name(organization: str, env: str, layer: Layer) -> str:
+    """Fully qualified name; DIY backends use the organization `organization`."""
+    return f"{organization}/idp/{env}-{layer}"
+
+
+def produce_command(env: str, layer: str) -> str:
+    return f"pulumi up --stack {env}-{layer} --config-file Pulumi.{env}.yaml"
+
+
+async def read(organization: str, env: str, layer: Layer, parent: pulumi.Resource | None = None) -> Any:
+    """Read and validate a layer's outputs; raise RunError naming what is missing and how to produce it."""
+    model = MODELS[layer]
+    full = stack_name(organization, env, layer)
+    ref = pulumi.StackReference(f"{env}-{layer}-reference", stack_name=full, opts=pulumi.ResourceOptions(parent=parent))
+    values: dict[str, Any] = {}
+    missing: list[str] = []
+    for field in model.model_fields:
+        try:
+            details = await ref.get_output_details(field)
+        except Exception as exc:  # the engine reports an unknown stack as a failed read
+            raise pulumi.RunError(
+                f"stack reference {full}: cannot read the stack ({exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else 'not found'}); "
+                f"create it first with `{produce_command(env, layer)}`"
+            ) from None
+        if details.secret_value is not None:
+            values[field] = pulumi.Output.secret(details.secret_value)
+        elif details.value is not None:
+            values[field] = pulumi.Output.secret(details.value) if field in model.SECRETS else details.value
+        else:
+            missing.append(field)
+    if missing:
+        raise pulumi.RunError(
+            f"stack reference {full}: missing output(s) {', '.join(missing)}; "
+            f"run `{produce_command(env, layer)}` to produce them"
+        )
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False))
+        raise pulumi.RunError(
+            f"stack reference {full}: outputs do not have the expected shape ({problems}); "
+            f"re-run `{produce_command(env, layer)}` with this version of the program"
+        ) from None
