@@ -1,0 +1,312 @@
+#!/usr/bin/env bash
+# Builds the real engines the test suite runs against (Pulumi CLI, its Python language host,
+# provider plugins, helm, the kyverno CLI, trivy, vcsim) from the Go module proxy into a cache
+# directory, and reports what it could not build and why.
+#
+#   scripts/toolchain.sh                 build what is missing, in order of value, within a budget
+#   scripts/toolchain.sh --check         build nothing; print each tool's name and version
+#   scripts/toolchain.sh --only a,b      build only these tools (names as in TOOLS below)
+#   scripts/toolchain.sh --budget 1800   skip tools whose cold build would not fit in N seconds
+#   scripts/toolchain.sh --strict        exit 1 when a tool could not be built
+#
+# Release binaries cannot be downloaded on the project's machines; the Go module proxy can be
+# reached, and every tool here is a Go program. Each tool is built inside a writable copy of its
+# module from the module cache, so `replace` directives of the tool's own go.mod apply (plain
+# `go install mod@version` refuses modules that have them). Without --strict the script always
+# exits 0: a tool that cannot be built is reported in one line and the tests that need it skip.
+#
+# Environment: TOOLS_DIR (default <repo>/.tools; binaries in $TOOLS_DIR/bin), TOOLCHAIN_BUDGET
+# (seconds, default 3000), TOOLCHAIN_ONLY (same as --only).
+set -uo pipefail
+
+# ---- pinned versions: the only place a version is written ------------------------------------
+PULUMI_VERSION=3.259.0            # pip: pulumi==3.259.0
+HELM_VERSION=v3.22.0
+KYVERNO_VERSION=v1.19.0           # matches the kyverno chart 3.9.0 / app v1.19.0 in CATALOG.md
+TRIVY_VERSION=v0.74.0
+GOVMOMI_VERSION=v0.46.3           # vcsim; the newest that installs with plain `go install`
+# Provider plugins: name, Go module of the provider, pip package version it must match. Provider
+# modules are not tagged below the repository root, so the build resolves the commit of the SDK
+# tag of the same release and asks the proxy for that pseudo-version.
+PROVIDERS=(
+  # name        provider module                                    sdk module                                  version
+  "kubernetes   github.com/pulumi/pulumi-kubernetes/provider/v4      github.com/pulumi/pulumi-kubernetes/sdk/v4   4.34.2"
+  "talos        github.com/pulumiverse/pulumi-talos/provider         github.com/pulumiverse/pulumi-talos/sdk      0.8.1"
+  "tls          github.com/pulumi/pulumi-tls/provider/v5             github.com/pulumi/pulumi-tls/sdk/v5          5.6.2"
+  "random       github.com/pulumi/pulumi-random/provider/v4          github.com/pulumi/pulumi-random/sdk/v4       4.21.4"
+  "command      github.com/pulumi/pulumi-command/provider            github.com/pulumi/pulumi-command/sdk         1.2.1"
+  "vsphere      github.com/pulumi/pulumi-vsphere/provider/v4         github.com/pulumi/pulumi-vsphere/sdk/v4      4.17.0"
+  "vault        github.com/pulumi/pulumi-vault/provider/v7           github.com/pulumi/pulumi-vault/sdk/v7        7.11.0"
+  "harbor       github.com/pulumiverse/pulumi-harbor/provider/v3     github.com/pulumiverse/pulumi-harbor/sdk/v3  3.10.21"
+)
+# Build order (by value) and the measured cold build time of each on 2 cores, used by --budget.
+TOOLS=(pulumi language-python kubernetes talos tls random command helm kyverno trivy vcsim vsphere vault harbor)
+declare -A COLD_SECONDS=(
+  [pulumi]=900 [language-python]=120 [helm]=420 [kyverno]=1500 [trivy]=1500 [vcsim]=240
+  [kubernetes]=900 [talos]=900 [tls]=900 [random]=600 [command]=600 [vsphere]=900 [vault]=900 [harbor]=600
+)
+# -------------------------------------------------------------------------------------------------
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TOOLS_DIR=${TOOLS_DIR:-$REPO/.tools}
+BIN=$TOOLS_DIR/bin
+SRC=$TOOLS_DIR/src
+LOGS=$TOOLS_DIR/logs
+STAMPS=$TOOLS_DIR/stamps
+BUDGET=${TOOLCHAIN_BUDGET:-3000}
+ONLY=${TOOLCHAIN_ONLY:-}
+MODE=build
+STRICT=0
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --check) MODE=check ;;
+    --strict) STRICT=1 ;;
+    --only) ONLY=$2; shift ;;
+    --only=*) ONLY=${1#--only=} ;;
+    --budget) BUDGET=$2; shift ;;
+    --budget=*) BUDGET=${1#--budget=} ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    *) echo "toolchain: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+# The checksum database is not reachable from the project's machines; module zips still come
+# from the proxy and are hashed into go.sum by the build.
+export GOTOOLCHAIN=local GOSUMDB=off GOFLAGS="-mod=mod -buildvcs=false"
+export GOPROXY=${GOPROXY:-https://proxy.golang.org}
+GOPROXY_URL=${GOPROXY%%,*}
+
+mkdir -p "$BIN" "$SRC" "$LOGS" "$STAMPS"
+FAILED=0
+START=$(date +%s)
+
+say() { printf 'toolchain: %s\n' "$*"; }
+skip() { say "$1: not built: $2"; FAILED=1; }
+stamp_ok() { [ -x "$BIN/$2" ] && [ "$(cat "$STAMPS/$1" 2>/dev/null)" = "$3" ]; }
+record() { # tool version seconds result
+  printf '%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$1" "$2" "$3" "$4" >>"$LOGS/build-times.tsv"
+}
+first_error() { grep -m1 -E 'error|not available|cannot|no required|missing|undefined|403|404|410' "$1" | cut -c1-220; }
+
+# Downloads module@version and prints its directory in the module cache (empty on failure; the
+# proxy's answer is left in $2).
+download() {
+  go mod download -json "$1" >"$2" 2>&1
+  python3 -c 'import json,sys
+try: d=json.load(open(sys.argv[1]))
+except Exception: sys.exit(0)
+print(d.get("Dir","") if not d.get("Error") else "")' "$2"
+}
+
+# Makes a writable copy of a module for building, dropping replace directives that point inside
+# the upstream repository (../sdk, ./shim, ../upstream): those directories are not in the zip.
+copy_module() { # dir dest
+  rm -rf "$2" && cp -r "$1" "$2" && chmod -R u+w "$2"
+  (cd "$2" && go mod edit -json | python3 -c 'import json,sys
+for r in json.load(sys.stdin).get("Replace") or []:
+    if r["New"]["Path"].startswith((".", "/")): print(r["Old"]["Path"])' |
+    while read -r old; do go mod edit -dropreplace="$old"; done)
+}
+
+# Builds package $3 of module copy $2 into $BIN/$4 with ldflags $5, measuring wall time.
+go_build() { # tool dir pkg out ldflags version
+  local t0=$SECONDS log="$LOGS/$1.log"
+  say "$1: building $6 (log: $log)"
+  if (cd "$2" && nice -n 10 go build -trimpath -ldflags "-s -w $5" -o "$BIN/$4" "$3") >>"$log" 2>&1; then
+    echo "$6" >"$STAMPS/$1"
+    record "$1" "$6" $((SECONDS - t0)) built
+    say "$1: built $6 in $((SECONDS - t0))s"
+    return 0
+  fi
+  record "$1" "$6" $((SECONDS - t0)) failed
+  skip "$1" "go build failed after $((SECONDS - t0))s: $(first_error "$log")"
+  return 1
+}
+
+# Builds the main package $3 of module $2@$4 (a program whose go.mod may carry replaces).
+build_module_program() { # tool module pkg version out ldflags
+  local log="$LOGS/$1.log" dir
+  : >"$log"
+  dir=$(download "$2@$4" "$LOGS/$1.download.json")
+  if [ -z "$dir" ]; then
+    skip "$1" "$2@$4 is not served by the module proxy ($(first_error "$LOGS/$1.download.json"))"
+    return 1
+  fi
+  copy_module "$dir" "$SRC/$1"
+  go_build "$1" "$SRC/$1" "$3" "$5" "$6" "$4"
+}
+
+build_pulumi() {
+  stamp_ok pulumi pulumi "v$PULUMI_VERSION" && return 0
+  # An empty version makes the Python SDK's CLI version check fail, so it is set explicitly.
+  build_module_program pulumi github.com/pulumi/pulumi/pkg/v3 ./cmd/pulumi "v$PULUMI_VERSION" pulumi \
+    "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION"
+}
+
+# The upstream Python language host is its own untagged module that the proxy does not serve;
+# scripts/toolchain/langhost is a small host of ours built against sdk/v3 of the same release.
+# The Python side (pulumi-language-python-exec) comes from the sdk/v3 module zip.
+build_language_python() {
+  stamp_ok language-python pulumi-language-python "v$PULUMI_VERSION" &&
+    [ -x "$BIN/pulumi-language-python-exec" ] && return 0
+  local log="$LOGS/language-python.log" sdk
+  : >"$log"
+  sdk=$(download "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION" "$LOGS/language-python.download.json")
+  if [ -z "$sdk" ]; then
+    skip language-python "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION is not served by the module proxy"
+    return 1
+  fi
+  install -m 0755 "$sdk/python/cmd/pulumi-language-python-exec" "$BIN/pulumi-language-python-exec"
+  rm -rf "$SRC/language-python" && cp -r "$REPO/scripts/toolchain/langhost" "$SRC/language-python"
+  (cd "$SRC/language-python" && go mod edit -require="github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION")
+  go_build language-python "$SRC/language-python" . pulumi-language-python \
+    "-X main.version=$PULUMI_VERSION" "v$PULUMI_VERSION"
+}
+
+# Provider plugins. The release commit comes from the proxy's record of the SDK tag; the provider
+# module at that commit is requested as a pseudo-version. Provider modules embed a generated
+# schema-embed.json (git-ignored upstream), created here from the committed schema.json with the
+# version set, and read their version from <module>/pkg/version.Version.
+build_provider() { # name module sdkmodule version
+  local name=$1 mod=$2 sdkmod=$3 ver=$4 log="$LOGS/$1.log" info major pseudo dir schema
+  stamp_ok "$name" "pulumi-resource-$name" "v$ver" && return 0
+  : >"$log"
+  info=$(curl -fsS -m 60 "$GOPROXY_URL/$sdkmod/@v/v$ver.info" 2>&1) || {
+    skip "$name" "the proxy does not serve $sdkmod@v$ver, so the release commit is unknown (${info:0:120})"
+    return 1
+  }
+  major=$(printf '%s' "$mod" | sed -n 's#.*/v\([0-9][0-9]*\)$#\1#p'); major=${major:-0}
+  pseudo=$(printf '%s' "$info" | python3 -c 'import json,sys,datetime
+d=json.load(sys.stdin); o=d.get("Origin") or {}
+t=datetime.datetime.strptime(d["Time"],"%Y-%m-%dT%H:%M:%SZ").strftime("%Y%m%d%H%M%S")
+print(f"v{sys.argv[1]}.0.0-{t}-{o[\"Hash\"][:12]}" if o.get("Hash") else "")' "$major")
+  if [ -z "$pseudo" ]; then
+    skip "$name" "the proxy's record of $sdkmod@v$ver names no commit, so no pseudo-version can be formed"
+    return 1
+  fi
+  dir=$(download "$mod@$pseudo" "$LOGS/$name.download.json")
+  if [ -z "$dir" ]; then
+    skip "$name" "$mod@$pseudo (release v$ver) is not served by the module proxy ($(first_error "$LOGS/$name.download.json"))"
+    return 1
+  fi
+  copy_module "$dir" "$SRC/$name"
+  schema="$SRC/$name/cmd/pulumi-resource-$name/schema.json"
+  if [ -f "$schema" ]; then
+    python3 -c 'import json,sys
+s=json.load(open(sys.argv[1])); s["version"]=sys.argv[2]
+json.dump(s, open(sys.argv[1].replace("schema.json","schema-embed.json"),"w"))' "$schema" "$ver"
+  fi
+  go_build "$name" "$SRC/$name" "./cmd/pulumi-resource-$name" "pulumi-resource-$name" \
+    "-X $mod/pkg/version.Version=$ver" "v$ver"
+}
+
+build_helm() {
+  stamp_ok helm helm "$HELM_VERSION" && return 0
+  build_module_program helm helm.sh/helm/v3 ./cmd/helm "$HELM_VERSION" helm \
+    "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+}
+
+build_kyverno() {
+  stamp_ok kyverno kyverno "$KYVERNO_VERSION" && return 0
+  build_module_program kyverno github.com/kyverno/kyverno ./cmd/cli/kubectl-kyverno "$KYVERNO_VERSION" kyverno \
+    "-X github.com/kyverno/kyverno/pkg/version.BuildVersion=$KYVERNO_VERSION"
+}
+
+build_trivy() {
+  stamp_ok trivy trivy "$TRIVY_VERSION" && return 0
+  build_module_program trivy github.com/aquasecurity/trivy ./cmd/trivy "$TRIVY_VERSION" trivy \
+    "-X github.com/aquasecurity/trivy/pkg/version/app.ver=${TRIVY_VERSION#v}"
+}
+
+build_vcsim() {
+  stamp_ok vcsim vcsim "$GOVMOMI_VERSION" && return 0
+  build_module_program vcsim github.com/vmware/govmomi ./vcsim "$GOVMOMI_VERSION" vcsim \
+    "-X github.com/vmware/govmomi/internal/version.gitVersion=$GOVMOMI_VERSION"
+}
+
+provider_row() { local r n; for r in "${PROVIDERS[@]}"; do read -r n _ <<<"$r"; [ "$n" = "$1" ] && { echo "$r"; return; }; done; }
+
+# The version each tool is pinned to, as its stamp file records it after a build.
+pinned_version() {
+  case "$1" in
+    pulumi|language-python) echo "v$PULUMI_VERSION" ;;
+    helm) echo "$HELM_VERSION" ;;
+    kyverno) echo "$KYVERNO_VERSION" ;;
+    trivy) echo "$TRIVY_VERSION" ;;
+    vcsim) echo "$GOVMOMI_VERSION" ;;
+    *) local row; row=$(provider_row "$1"); echo "v${row##* }" ;;
+  esac
+}
+
+build_tool() {
+  case "$1" in
+    pulumi) build_pulumi ;;
+    language-python) build_language_python ;;
+    helm) build_helm ;;
+    kyverno) build_kyverno ;;
+    trivy) build_trivy ;;
+    vcsim) build_vcsim ;;
+    *) local row; row=$(provider_row "$1")
+       if [ -z "$row" ]; then say "$1: unknown tool"; return 1; fi
+       # shellcheck disable=SC2086
+       build_provider $row ;;
+  esac
+}
+
+binary_of() {
+  case "$1" in
+    pulumi|helm|kyverno|trivy|vcsim) echo "$1" ;;
+    language-python) echo pulumi-language-python ;;
+    *) echo "pulumi-resource-$1" ;;
+  esac
+}
+
+# The version a built binary reports, asked of the binary itself where it can say.
+version_of() {
+  local b="$BIN/$(binary_of "$1")"
+  case "$1" in
+    pulumi) "$b" version 2>/dev/null ;;
+    helm) "$b" version --short 2>/dev/null ;;
+    kyverno) "$b" version 2>/dev/null | sed -n 's/^Version: *//p' ;;
+    trivy) "$b" --version 2>/dev/null | sed -n 's/^Version: *//p' ;;
+    vcsim) "$b" -version 2>/dev/null | head -1 ;;
+    language-python) "$b" --version 2>/dev/null ;;
+    *) cat "$STAMPS/$1" 2>/dev/null ;;
+  esac
+}
+
+selected() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
+
+if [ "$MODE" = check ]; then
+  for t in "${TOOLS[@]}"; do
+    selected "$t" || continue
+    if [ -x "$BIN/$(binary_of "$t")" ]; then
+      printf '%-16s %s\n' "$t" "$(version_of "$t" | head -1)"
+    else
+      printf '%-16s %s\n' "$t" "missing"; FAILED=1
+    fi
+  done
+  [ "$STRICT" = 1 ] && exit $FAILED
+  exit 0
+fi
+
+command -v go >/dev/null || { say "go is not installed; no tool can be built"; [ "$STRICT" = 1 ] && exit 1; exit 0; }
+say "building into $BIN with $(go version | cut -d' ' -f3), budget ${BUDGET}s"
+for t in "${TOOLS[@]}"; do
+  selected "$t" || continue
+  if stamp_ok "$t" "$(binary_of "$t")" "$(pinned_version "$t")"; then
+    say "$t: $(pinned_version "$t") already built"
+    continue
+  fi
+  used=$(( $(date +%s) - START ))
+  if [ $((used + ${COLD_SECONDS[$t]:-600})) -gt "$BUDGET" ]; then
+    skip "$t" "a cold build takes ~${COLD_SECONDS[$t]:-600}s and the budget has $((BUDGET - used))s left (raise --budget)"
+    continue
+  fi
+  build_tool "$t" || true
+done
+say "done in $(( $(date +%s) - START ))s"
+[ "$STRICT" = 1 ] && exit $FAILED
+exit 0
