@@ -1,0 +1,311 @@
+"""Vault initialisation and unsealing (`components/platform/vault_init.py`) against a fake Vault.
+
+No real Vault runs here. The only way to get one on this machine would be to build it from the Go
+module proxy, which is not attempted: the machine's 2 cores are shared with the toolchain build
+(Pulumi, helm, kyverno) and CI has 90 minutes for everything. Instead `FakeVault` below is a small
+in-process HTTP server that implements the three endpoints the provider uses -- `sys/seal-status`,
+`sys/init`, `sys/unseal` -- for three Raft pods, behind the Kubernetes API server's pod-proxy path
+layout (`/api/v1/namespaces/vault/pods/<pod>:8200/proxy/v1/sys/...`) with bearer-token auth. The
+provider's real HTTP client (`KubeProxyVaultApi`, built from a kubeconfig) talks to it over the
+loopback interface, so URL construction, auth headers, JSON bodies and HTTP errors are exercised,
+not mocked. Its semantics follow Vault's API docs: init answers 400 when already initialised, a
+freshly initialised Vault is sealed, unsealing needs `t` distinct valid keys, `reset` clears
+progress, followers report `initialized: false` until they have joined.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import yaml
+
+from components.platform.vault_init import (
+    KubeProxyVaultApi,
+    SealStatus,
+    VaultApiError,
+    VaultInitProvider,
+    plan,
+    reconcile,
+)
+
+PODS = ["vault-0", "vault-1", "vault-2"]
+TOKEN = "test-bearer-token"
+
+
+class FakeVault:
+    """Shamir-sealed three-pod Vault cluster state, plus a log of every write."""
+
+    def __init__(self, pods=PODS):
+        self.initialized = False
+        self.keys: list[str] = []
+        self.root_token: str | None = None
+        self.threshold = 0
+        self.shares = 0
+        self.pods = {p: {"sealed": True, "submitted": [], "joined": False, "down": False} for p in pods}
+        self.writes: list[tuple[str, str]] = []
+        self.lock = threading.Lock()
+
+    # -- behaviour -------------------------------------------------------------------------
+    def status(self, pod):
+        state = self.pods[pod]
+        initialized = self.initialized and (state["joined"] or pod == "vault-0")
+        return {
+            "type": "shamir",
+            "initialized": initialized,
+            "sealed": state["sealed"],
+            "t": self.threshold,
+            "n": self.shares,
+            "progress": len(state["submitted"]),
+            "nonce": "",
+            "version": "2.0.4",
+        }
+
+    def init(self, pod, body):
+        if self.initialized:
+            return 400, {"errors": ["Vault is already initialized"]}
+        self.shares, self.threshold = body["secret_shares"], body["secret_threshold"]
+        if not 1 <= self.threshold <= self.shares:
+            return 400, {"errors": ["invalid threshold"]}
+        self.keys = [secrets.token_hex(32) for _ in range(self.shares)]
+        self.root_token = "hvs." + secrets.token_urlsafe(24)
+        self.initialized = True
+        self.pods[pod]["joined"] = True
+        return 200, {"keys": self.keys, "keys_base64": self.keys, "root_token": self.root_token}
+
+    def unseal(self, pod, body):
+        state = self.pods[pod]
+        if body.get("reset"):
+            state["submitted"] = []
+            return 200, self.status(pod)
+        if not self.initialized:
+            return 400, {"errors": ["Vault is not initialized"]}
+        key = body.get("key")
+        if key not in self.keys:
+            state["submitted"] = []
+            return 400, {"errors": ["invalid key"]}
+        if key not in state["submitted"]:
+            state["submitted"].append(key)
+        if len(state["submitted"]) >= self.threshold:
+            state["sealed"], state["submitted"], state["joined"] = False, [], True
+        return 200, self.status(pod)
+
+    def restart(self, pod):
+        """A node failure: the pod comes back sealed (Shamir keys live only in memory)."""
+        self.pods[pod]["sealed"] = True
+        self.pods[pod]["submitted"] = []
+
+    # -- HTTP ------------------------------------------------------------------------------
+    def handle(self, method, path, headers, body):
+        if headers.get("Authorization") != f"Bearer {TOKEN}":
+            return 401, {"kind": "Status", "message": "Unauthorized"}
+        prefix = "/api/v1/namespaces/vault/pods/"
+        if not path.startswith(prefix):
+            return 404, {"message": f"no route {path}"}
+        target, _, rest = path[len(prefix):].partition("/proxy/v1/")
+        pod, _, port = target.partition(":")
+        if pod not in self.pods or port != "8200":
+            return 404, {"message": f"pods {target} not found"}
+        if self.pods[pod]["down"]:
+            return 503, {"message": f"no endpoints available for pod {pod}"}
+        with self.lock:
+            if method == "GET" and rest == "sys/seal-status":
+                return 200, self.status(pod)
+            if method in ("PUT", "POST") and rest == "sys/init":
+                self.writes.append((pod, "init"))
+                return self.init(pod, body)
+            if method in ("PUT", "POST") and rest == "sys/unseal":
+                self.writes.append((pod, "unseal"))
+                return self.unseal(pod, body)
+        return 405, {"errors": [f"{method} {rest} not supported by the fake"]}
+
+
+@pytest.fixture
+def fake():
+    vault = FakeVault()
+
+    class Handler(BaseHTTPRequestHandler):
+        def _serve(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            body = json.loads(self.rfile.read(length)) if length else {}
+            code, answer = vault.handle(self.command, self.path, self.headers, body)
+            data = json.dumps(answer).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_PUT = do_POST = _serve
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    vault.kubeconfig = yaml.safe_dump(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "current-context": "lab",
+            "clusters": [{"name": "lab", "cluster": {"server": f"http://127.0.0.1:{server.server_port}"}}],
+            "users": [{"name": "admin", "user": {"token": TOKEN}}],
+            "contexts": [{"name": "lab", "context": {"cluster": "lab", "user": "admin"}}],
+        }
+    )
+    vault.api = KubeProxyVaultApi(vault.kubeconfig, "vault")
+    yield vault
+    server.shutdown()
+    server.server_close()
+
+
+def test_first_run_initialises_once_with_5_shares_threshold_3_and_unseals_all(fake):
+    outcome = reconcile(fake.api, PODS)
+    assert fake.writes.count(("vault-0", "init")) == 1
+    assert [w for w in fake.writes if w[1] == "init"] == [("vault-0", "init")]
+    assert (fake.shares, fake.threshold) == (5, 3)
+    assert outcome.initialized_now
+    assert outcome.unseal_keys == fake.keys and len(outcome.unseal_keys) == 5
+    assert outcome.root_token == fake.root_token
+    assert outcome.unsealed == PODS and outcome.joining == []
+    assert all(not p["sealed"] for p in fake.pods.values())
+    # exactly threshold keys per pod, no more
+    assert sum(1 for w in fake.writes if w[1] == "unseal") == 3 * 3
+
+
+def test_second_run_against_an_unsealed_vault_changes_nothing(fake):
+    first = reconcile(fake.api, PODS)
+    writes_before = list(fake.writes)
+    second = reconcile(fake.api, PODS, unseal_keys=first.unseal_keys, root_token=first.root_token)
+    assert fake.writes == writes_before, "a second run must not write to Vault"
+    assert second.unsealed == [] and not second.initialized_now
+    assert (second.unseal_keys, second.root_token) == (first.unseal_keys, first.root_token)
+
+
+def test_after_a_node_failure_only_the_restarted_pod_is_unsealed(fake):
+    first = reconcile(fake.api, PODS)
+    fake.restart("vault-1")
+    fake.writes.clear()
+    outcome = reconcile(fake.api, PODS, unseal_keys=first.unseal_keys, root_token=first.root_token)
+    assert outcome.unsealed == ["vault-1"]
+    assert {pod for pod, _ in fake.writes} == {"vault-1"}
+    assert ("vault-1", "init") not in fake.writes
+    assert not fake.pods["vault-1"]["sealed"]
+
+
+def test_half_finished_unseal_is_reset_first(fake):
+    first = reconcile(fake.api, PODS)
+    fake.restart("vault-2")
+    fake.pods["vault-2"]["submitted"] = [first.unseal_keys[4]]  # a human typed one key
+    fake.writes.clear()
+    reconcile(fake.api, PODS, unseal_keys=first.unseal_keys)
+    assert not fake.pods["vault-2"]["sealed"]
+
+
+def test_initialised_elsewhere_and_sealed_without_keys_is_an_error(fake):
+    fake.api.init("vault-0", 5, 3)
+    with pytest.raises(VaultApiError, match="initialised outside Pulumi"):
+        reconcile(fake.api, PODS)
+    assert fake.writes == [("vault-0", "init")], "no second init attempt"
+
+
+def test_wrong_keys_are_reported_not_retried_forever(fake):
+    reconcile(fake.api, PODS)
+    fake.restart("vault-0")
+    with pytest.raises(VaultApiError, match="HTTP 400"):
+        reconcile(fake.api, PODS, unseal_keys=["00" * 32] * 5)
+
+
+def test_unreachable_pod_is_named_and_nothing_is_written(fake):
+    fake.pods["vault-2"]["down"] = True
+    with pytest.raises(VaultApiError, match=r"vault-2: .*HTTP 503"):
+        reconcile(fake.api, PODS)
+    assert fake.writes == []
+
+
+def test_follower_not_joined_yet_is_reported_as_joining():
+    statuses = {
+        "vault-0": SealStatus(initialized=True, sealed=False, threshold=3, shares=5),
+        "vault-1": SealStatus(initialized=False, sealed=True),
+        "vault-2": SealStatus(initialized=True, sealed=False, threshold=3, shares=5),
+    }
+    todo = plan(statuses, PODS)
+    assert todo.initialize_via is None and todo.unseal == ("vault-1",)
+
+    class Api:
+        calls = []
+
+        def seal_status(self, pod):
+            s = statuses[pod]
+            return {"initialized": s.initialized, "sealed": s.sealed, "t": s.threshold, "n": s.shares, "progress": 0}
+
+        def init(self, *a):
+            raise AssertionError("must not init")
+
+        def unseal(self, pod, key=None, reset=False):
+            self.calls.append(pod)
+            return {"sealed": True, "progress": 1}
+
+    outcome = reconcile(Api(), PODS, unseal_keys=["a", "b", "c", "d", "e"])
+    assert outcome.joining == ["vault-1"] and outcome.unsealed == []
+
+
+def test_plan_is_a_noop_when_everything_is_unsealed():
+    statuses = {p: SealStatus(initialized=True, sealed=False, threshold=3, shares=5) for p in PODS}
+    assert plan(statuses, PODS).is_noop
+    fresh = {p: SealStatus(initialized=False, sealed=True) for p in PODS}
+    assert plan(fresh, PODS).initialize_via == "vault-0"
+
+
+def test_invalid_threshold_is_rejected(fake):
+    with pytest.raises(ValueError, match="threshold"):
+        reconcile(fake.api, PODS, secret_shares=2, secret_threshold=3)
+    assert fake.writes == []
+
+
+# -- the dynamic provider's create / diff / update ------------------------------------------
+
+
+def _props(fake):
+    return {"kubeconfig": fake.kubeconfig, "namespace": "vault", "pods": PODS, "secret_shares": 5, "secret_threshold": 3}
+
+
+def test_provider_create_then_diff_reports_no_changes(fake):
+    provider = VaultInitProvider()
+    created = provider.create(_props(fake))
+    outs = created.outs
+    assert outs["unseal_keys"] == fake.keys and outs["root_token"] == fake.root_token
+    assert outs["initialized_by_stack"] is True
+    diff = provider.diff(created.id, outs, _props(fake))
+    assert diff.changes is False
+    fake.restart("vault-0")
+    assert provider.diff(created.id, outs, _props(fake)).changes is True
+    fake.writes.clear()
+    updated = provider.update(created.id, outs, _props(fake)).outs
+    assert updated["last_unsealed"] == ["vault-0"]
+    assert updated["unseal_keys"] == outs["unseal_keys"] and updated["root_token"] == outs["root_token"]
+    assert updated["initialized_by_stack"] is True
+    assert all(pod == "vault-0" and op == "unseal" for pod, op in fake.writes)
+    assert provider.diff(created.id, updated, _props(fake)).changes is False
+
+
+def test_provider_refuses_to_change_shares_after_init(fake):
+    provider = VaultInitProvider()
+    outs = provider.create(_props(fake)).outs
+    with pytest.raises(VaultApiError, match="rekey"):
+        provider.diff("vault/vault-init", outs, {**_props(fake), "secret_shares": 7})
+
+
+def test_client_sends_credentials(fake):
+    bad = yaml.safe_load(fake.kubeconfig)
+    bad["users"][0]["user"]["token"] = "wrong"
+    api = KubeProxyVaultApi(yaml.safe_dump(bad), "vault")
+    with pytest.raises(VaultApiError, match="HTTP 401"):
+        api.seal_status("vault-0")
+    assert fake.api.url("vault-1", "sys/seal-status").endswith(
+        "/api/v1/namespaces/vault/pods/vault-1:8200/proxy/v1/sys/seal-status"
+    )
