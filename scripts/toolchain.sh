@@ -15,7 +15,7 @@
 # `go install mod@version` refuses modules that have them). Without --strict the script always
 # exits 0: a tool that cannot be built is reported in one line and the tests that need it skip.
 #
-# Environment: TOOLS_DIR (default <repo>/.tools; binaries in $TOOLS_DIR/bin), TOOLCHAIN_BUDGET
+# Environment: IDP_TOOLS_DIR (default <repo>/.tools; binaries in $TOOLS_DIR/bin), TOOLCHAIN_BUDGET
 # (seconds, default 3000), TOOLCHAIN_ONLY (same as --only).
 set -uo pipefail
 
@@ -48,7 +48,7 @@ declare -A COLD_SECONDS=(
 # -------------------------------------------------------------------------------------------------
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-TOOLS_DIR=${TOOLS_DIR:-$REPO/.tools}
+TOOLS_DIR=${IDP_TOOLS_DIR:-$REPO/.tools}
 BIN=$TOOLS_DIR/bin
 SRC=$TOOLS_DIR/src
 LOGS=$TOOLS_DIR/logs
@@ -223,7 +223,7 @@ build_trivy() {
 build_vcsim() {
   stamp_ok vcsim vcsim "$GOVMOMI_VERSION" && return 0
   build_module_program vcsim github.com/vmware/govmomi ./vcsim "$GOVMOMI_VERSION" vcsim \
-    "-X github.com/vmware/govmomi/internal/version.gitVersion=$GOVMOMI_VERSION"
+    "-X main.buildVersion=$GOVMOMI_VERSION"
 }
 
 provider_row() { local r n; for r in "${PROVIDERS[@]}"; do read -r n _ <<<"$r"; [ "$n" = "$1" ] && { echo "$r"; return; }; done; }
@@ -271,7 +271,7 @@ version_of() {
     helm) "$b" version --short 2>/dev/null ;;
     kyverno) "$b" version 2>/dev/null | sed -n 's/^Version: *//p' ;;
     trivy) "$b" --version 2>/dev/null | sed -n 's/^Version: *//p' ;;
-    vcsim) "$b" -version 2>/dev/null | head -1 ;;
+    vcsim) "$b" version 2>/dev/null | sed -n 's/^Build Version: *//p' ;;
     language-python) "$b" --version 2>/dev/null ;;
     *) cat "$STAMPS/$1" 2>/dev/null ;;
   esac
