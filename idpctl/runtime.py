@@ -172,10 +172,18 @@ FAKE_CALLS = {
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """The SDK's mock monitor, also keeping parent, protect and raw (still secret-wrapped) inputs."""
 
-    def __init__(self, mocks: FakeProviders):
+    def __init__(self, mocks: FakeProviders, project: str, stack: str):
         super().__init__(mocks)
+        self.project, self.stack = project, stack
         self.registrations: list[Registration] = []
         self.stack_outputs: dict = {}
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # The SDK's version reads project and stack from context variables, which the monitor's
+        # worker threads do not see; use the values this run was started with.
+        if parent:
+            type_ = parent.split("::")[2].split("$").pop() + "$" + type_
+        return "urn:pulumi:" + "::".join([self.stack, self.project, type_, name])
 
     def RegisterResource(self, request):
         response = super().RegisterResource(request)
@@ -235,7 +243,7 @@ def run_layer(
     """Run `stacks/<layer>.py` for `<env>-<layer>` under mocks; raise what the program raises."""
     stack = f"{env}-{layer}"
     mocks = FakeProviders(upstream or {})
-    monitor = RecordingMonitor(mocks)
+    monitor = RecordingMonitor(mocks, PROJECT, stack)
     features = set(monitor.GetDeploymentInfo(None).supportedFeatures)
     settings.configure(
         pulumi_mocks.MockSettings(

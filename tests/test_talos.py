@@ -1,0 +1,81 @@
+"""Talos machine-configuration patches: the right documents on the right nodes, schema-valid."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from components.talos.args import TalosClusterArgs
+from components.talos.patches import KERNEL_MODULES, node_patches
+from idpctl.render_cmd import talos_patches
+
+CONTROL_PLANE_ONLY = {"scheduling-on-control-planes", "audit-policy", "control-plane-vip", "talos-api-access"}
+
+
+@pytest.fixture
+def cluster(lab_config) -> TalosClusterArgs:
+    return TalosClusterArgs.model_validate(lab_config["idp:vms"]["cluster"])
+
+
+def test_every_patch_document_is_valid_talos_config(cluster, schemas):
+    checked = 0
+    for node in cluster.nodes:
+        for name, document in node_patches(cluster, node):
+            errors = schemas.validate_talos(document)
+            assert not errors, f"{node.name}/{name}: {errors}"
+            checked += 1
+    assert checked >= 5 * 9
+
+
+def test_schema_check_catches_a_wrong_key(schemas):
+    assert schemas.validate_talos({"machine": {"kubelet": {"extraArgz": {}}}})
+    assert schemas.validate_talos({"apiVersion": "v1alpha1", "kind": "Layer2VIPConfig", "link": "eth0"})
+
+
+def test_control_plane_patches_only_on_control_planes(cluster):
+    for node in cluster.nodes:
+        names = {name for name, _ in node_patches(cluster, node)}
+        if node.role == "controlplane":
+            assert CONTROL_PLANE_ONLY <= names
+        else:
+            assert not CONTROL_PLANE_ONLY & names
+
+
+def test_patch_values_that_matter(cluster):
+    node = cluster.control_planes[0]
+    docs = dict(node_patches(cluster, node))
+    gc = docs["kubelet-image-gc"]["machine"]["kubelet"]["extraConfig"]
+    assert (gc["imageGCHighThresholdPercent"], gc["imageGCLowThresholdPercent"]) == (60, 40)
+    assert (gc["imageMinimumGCAge"], gc["imageMaximumGCAge"]) == ("2m", "24h")
+    assert [m["name"] for m in docs["kernel-modules"]["machine"]["kernel"]["modules"]] == list(KERNEL_MODULES)
+    assert docs["install-image"]["machine"]["install"]["image"].endswith(f"{cluster.install.schematic_id}:{cluster.talos_version}")
+    assert docs["kubelet-certificate-rotation"]["machine"]["kubelet"]["extraArgs"]["rotate-server-certificates"] == "true"
+    mount = docs["longhorn-mount"]["machine"]["kubelet"]["extraMounts"][0]
+    assert mount["destination"] == "/var/lib/longhorn" and "rshared" in mount["options"]
+    assert docs["hostname"]["hostname"] == node.name
+    assert docs["static-address"]["addresses"] == [{"address": f"{node.ip}/24"}]
+    assert docs["control-plane-vip"]["name"] == cluster.network.vip
+    access = docs["talos-api-access"]["machine"]["features"]["kubernetesTalosAPIAccess"]
+    assert access["allowedRoles"] == ["os:etcd:backup"] and access["allowedKubernetesNamespaces"] == ["etcd-backup"]
+    policy = docs["audit-policy"]["cluster"]["apiServer"]["auditPolicy"]
+    secret_rules = [r for r in policy["rules"] if any("secrets" in g.get("resources", []) for g in r.get("resources", []))]
+    assert secret_rules and all(r["level"] in ("None", "Metadata") for r in secret_rules), "secret bodies never logged"
+
+
+def test_ipvs_mode_turns_on_strict_arp(lab_config):
+    lab_config["idp:vms"]["cluster"]["proxyMode"] = "ipvs"
+    cluster = TalosClusterArgs.model_validate(lab_config["idp:vms"]["cluster"])
+    docs = dict(node_patches(cluster, cluster.nodes[0]))
+    assert docs["kube-proxy"]["cluster"]["proxy"]["extraArgs"] == {"ipvs-strict-arp": "true"}
+
+
+def test_program_sends_the_patches_for_every_node(lab_config, render, schemas):
+    result = render(lab_config, "vms")["vms"]
+    per_node = talos_patches(result)
+    assert sorted(per_node) == sorted(n["name"] for n in lab_config["idp:vms"]["cluster"]["nodes"])
+    for node, patches in per_node.items():
+        for text in patches:
+            assert text.startswith("# patch: ")
+            assert not schemas.validate_talos(yaml.safe_load(text)), (node, text)
+    requested = {args["machineType"] for token, args in result.calls if token.endswith("getConfiguration:getConfiguration") and "machineType" in args}
+    assert requested == {"controlplane", "worker"}
