@@ -122,3 +122,13 @@ def test_missing_secret_fails_under_the_engine(lab_config):
     del config["idp:ldapBindPassword"]
     with pytest.raises(pulumi.RunError, match=r"idp:ldapBindPassword: missing .*pulumi config set --secret"):
         run_layer("platform", "lab", config, secret_keys)
+
+
+def test_second_environment_on_a_vcenter_reuses_categories(lab_config, render):
+    lab_config["idp:vms"]["createTagCategories"] = False
+    result = render(lab_config, "vms")["vms"]
+    assert not by_type(result, "vsphere:index/tagCategory:TagCategory")
+    (tag,) = by_type(result, "vsphere:index/tag:Tag")
+    assert tag.inputs["name"] == "lab", "only the environment's own tag is created"
+    looked_up = {a.get("name") for t, a in result.calls if t == "vsphere:index/getTagCategory:getTagCategory"}
+    assert looked_up == {"idp-environment", "idp-project", "idp-managed-by"}

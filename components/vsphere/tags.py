@@ -1,7 +1,8 @@
 """EnvironmentTags: the vSphere tags every idp VM carries (environment, project, managed-by).
 
-Tag categories are global in vCenter, so several environments sharing one vCenter must not each
-create them: `create_categories: false` looks existing ones up instead.
+Tag categories and the shared `idp`/`pulumi` tags are global in vCenter: the first environment
+creates them (`create_categories: true`, the default); further environments on the same vCenter
+set it to false and look them up. The environment tag is always this environment's own.
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ import pulumi
 import pulumi_vsphere as vsphere
 
 from components.model import K8sName, Model
-
-CATEGORIES = ("idp-environment", "idp-project", "idp-managed-by")
 
 
 class EnvironmentTagsArgs(Model):
@@ -29,31 +28,34 @@ class EnvironmentTags(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: EnvironmentTagsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("idp:vsphere:EnvironmentTags", name, {}, opts)
-        values = {"idp-environment": args.environment, "idp-project": args.project, "idp-managed-by": args.managed_by}
-        tag_ids = []
-        for category_name, tag_name in values.items():
-            category_id = self._category(name, category_name, args.create_categories)
-            tag = vsphere.Tag(
-                f"{name}-{category_name}",
+        self._name, self._create = name, args.create_categories
+        tag_ids = [
+            self._tag("idp-environment", args.environment, always_create=True),
+            self._tag("idp-project", args.project),
+            self._tag("idp-managed-by", args.managed_by),
+        ]
+        self.tag_ids = pulumi.Output.all(*tag_ids)
+        self.register_outputs({"tagIds": self.tag_ids})
+
+    def _tag(self, category_name: str, tag_name: str, always_create: bool = False) -> pulumi.Output[str]:
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        if self._create:
+            category_id = vsphere.TagCategory(
+                f"{self._name}-{category_name}-category",
+                name=category_name,
+                cardinality="SINGLE",
+                associable_types=["VirtualMachine"],
+                description="managed by idp",
+                opts=pulumi.ResourceOptions(parent=self),
+            ).id
+        else:
+            category_id = vsphere.get_tag_category_output(name=category_name, opts=invoke).id
+        if self._create or always_create:
+            return vsphere.Tag(
+                f"{self._name}-{category_name}",
                 name=tag_name,
                 category_id=category_id,
                 description=f"{category_name}={tag_name}",
                 opts=pulumi.ResourceOptions(parent=self),
-            )
-            tag_ids.append(tag.id)
-        self.tag_ids = pulumi.Output.all(*tag_ids)
-        self.register_outputs({"tagIds": self.tag_ids})
-
-    def _category(self, name: str, category_name: str, create: bool) -> pulumi.Output[str]:
-        if not create:
-            return vsphere.get_tag_category_output(
-                name=category_name, opts=pulumi.InvokeOutputOptions(parent=self)
             ).id
-        return vsphere.TagCategory(
-            f"{name}-{category_name}-category",
-            name=category_name,
-            cardinality="SINGLE",
-            associable_types=["VirtualMachine"],
-            description="managed by idp",
-            opts=pulumi.ResourceOptions(parent=self),
-        ).id
+        return vsphere.get_tag_output(name=tag_name, category_id=category_id, opts=invoke).id
