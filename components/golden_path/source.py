@@ -46,7 +46,7 @@ class Source:
 
     def line(self, loc: Loc) -> int:
         """1-based line of the deepest key or item of `loc` present in the file."""
-        node, line = self.tree, 1
+        node, line = self.tree, _first_line(self.tree)
         for part in loc:
             if hasattr(node, "lc") and isinstance(node, dict) and part in node:
                 line = node.lc.key(part)[0] + 1
@@ -62,6 +62,13 @@ class Source:
 
     def error(self, loc: Loc, message: str) -> str:
         return f"{self.name}:{self.line(loc)}: {format_loc(loc) or '<root>'}: {message}"
+
+
+def _first_line(tree: Any) -> int:
+    """Line of the first key (past comments), where problems of the whole file are reported."""
+    if isinstance(tree, dict) and tree:
+        return tree.lc.key(next(iter(tree)))[0] + 1
+    return 1
 
 
 def load(path: Path) -> Source:

@@ -8,9 +8,10 @@ check it through a `# yaml-language-server: $schema=...` header. Defaults live h
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from components.model import Fqdn, K8sName, Model, Port, Resources, raise_path_errors
 
@@ -21,7 +22,15 @@ PortName = Annotated[str, StringConstraints(pattern=r"^[a-z]([-a-z0-9]{0,13}[a-z
 EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 AbsPath = Annotated[str, StringConstraints(pattern=r"^/")]
 PgIdentifier = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]{0,62}$")]
-AppName = Annotated[K8sName, StringConstraints(max_length=40)]
+
+
+def _app_name(value: str) -> str:
+    if len(value) > 40:
+        raise ValueError(f"{value!r} is longer than 40 characters (derived names such as <name>-pr-<N> must fit)")
+    return value
+
+
+AppName = Annotated[K8sName, AfterValidator(_app_name)]
 """At most 40 characters so `<name>-pr-<N>`, `<name>-db-app` and friends stay valid names."""
 AlertName = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Za-z0-9]*$")]
 Cron6 = Annotated[str, StringConstraints(pattern=r"^(\S+\s+){5}\S+$")]
@@ -30,6 +39,8 @@ Cron6 = Annotated[str, StringConstraints(pattern=r"^(\S+\s+){5}\S+$")]
 BUILTIN_ENV = {"APP_NAME", "ENVIRONMENT"}
 DATABASE_ENV = {"DATABASE_URL", "PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD"}
 RABBITMQ_ENV = {"AMQP_URL", "RABBITMQ_HOST", "RABBITMQ_PORT", "RABBITMQ_USERNAME", "RABBITMQ_PASSWORD"}
+# Plain `env` is committed to Git; names like these must come from a Secret instead.
+SECRET_LIKE = re.compile(r"(^|_)(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_KEY|CREDENTIALS?)($|_)", re.IGNORECASE)
 
 
 class Image(Model):
@@ -53,6 +64,11 @@ class ServicePort(Model):
     @classmethod
     def _short_form(cls, value):
         return {"port": value} if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema, handler):
+        # Editors must accept the short form too.
+        return {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 65535}, handler(core_schema)]}
 
 
 class Ingress(Model):
@@ -247,6 +263,16 @@ class PlatformSpec(Model):
         )
         for name in sorted(set(self.env) & reserved):
             errors.append((f"env.{name}", "is set by the platform (database, broker or identity); pick another name"))
+        env_maps = [("env", self.env)] + [
+            (f"environments.{env}.env", getattr(self.environments, env).env) for env in ("staging", "production", "preview")
+        ]
+        for path, env_map in env_maps:
+            for name in sorted(k for k in env_map if SECRET_LIKE.search(k)):
+                errors.append((
+                    f"{path}.{name}",
+                    f"looks like a secret and env is plain text in Git: put it in Vault {self.project}/env "
+                    f"(it arrives through the {self.project}-env Secret) or reference a Secret under secrets.keys",
+                ))
         for name in sorted(set(self.secrets.keys) & (reserved | set(self.env))):
             errors.append((f"secrets.keys.{name}", "is already set (by env or by the platform)"))
         seen: dict[str, str] = {}
