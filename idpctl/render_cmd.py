@@ -23,6 +23,7 @@ import pulumi
 import yaml
 
 from idpctl.envfile import read_file_config, validate_file
+from idpctl.policy_scan import scan
 from idpctl.runtime import LayerResult, mask, run_layers
 from stacks.config import LAYERS, ConfigError
 
@@ -117,4 +118,8 @@ def render(config_file: Path, env_name: str, layer: str, out: Path) -> None:
         click.echo(f"note: {key} is not set in {config_file.name}; rendered as [secret]", err=True)
     for line in summary(results):
         click.echo(line)
+    violations = scan(results)
+    for line in violations:
+        click.echo(f"policy violation: {line}", err=True)
+    click.echo(f"CrossGuard rules: {len(violations)} violation(s)")
     click.echo(f"written to {out}/")
