@@ -1,0 +1,82 @@
+"""The application pipeline template: its structure, its scripts, and the Trivy gate's threshold.
+
+The gate is run as the pipeline runs it (bash + jq) on reports in Trivy's JSON format.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+PIPELINE = REPO / "pipelines" / "app" / "bitbucket-pipelines.yml"
+SCRIPTS = REPO / "pipelines" / "app" / "scripts"
+REPORTS = HERE / "fixtures" / "trivy"
+
+
+def _steps(pipeline: list) -> list[dict]:
+    steps = []
+    for item in pipeline:
+        if "step" in item:
+            steps.append(item["step"])
+        elif "parallel" in item:
+            steps.extend(s["step"] for s in item["parallel"]["steps"])
+    return steps
+
+
+def _scripts(step: dict) -> str:
+    return "\n".join(step["script"])
+
+
+def test_template_starts_with_its_schema_and_pins_its_image() -> None:
+    text = PIPELINE.read_text()
+    assert text.startswith("# yaml-language-server: $schema=")
+    image = yaml.safe_load(text)["image"]
+    assert re.fullmatch(r"[a-z0-9.-]+/platform/ci-tools:\d+\.\d+\.\d+", image)
+
+
+def test_main_builds_gates_signs_deploys_then_waits_for_manual_promotion() -> None:
+    main = _steps(yaml.safe_load(PIPELINE.read_text())["pipelines"]["branches"]["main"])
+    order = [_scripts(s) for s in main]
+    expected = ["build-push.sh", "sonar.sh", "trivy-gate.sh", "sign.sh", "deploy.sh staging", "promote.sh"]
+    assert [next(e for e in expected if e in script) for script in order] == expected
+    assert main[-1]["trigger"] == "manual" and main[-1]["deployment"] == "production"
+    assert main[-2]["deployment"] == "staging"
+
+
+def test_pull_requests_deploy_a_preview_and_custom_pipelines_exist() -> None:
+    pipelines = yaml.safe_load(PIPELINE.read_text())["pipelines"]
+    pr = _steps(pipelines["pull-requests"]["**"])
+    assert 'deploy.sh preview "$BITBUCKET_PR_ID"' in _scripts(pr[-1])
+    assert any("sign.sh" in _scripts(s) for s in pr)
+    assert {"promote-to-production", "preview-cleanup"} <= set(pipelines["custom"])
+
+
+def test_every_referenced_script_exists_and_parses(gp) -> None:
+    text = PIPELINE.read_text()
+    names = set(re.findall(r"/opt/idp/pipelines/app/scripts/([\w-]+\.sh)", text))
+    assert names and all((SCRIPTS / n).is_file() for n in names)
+    for script in SCRIPTS.glob("*.sh"):
+        result = gp.run(["bash", "-n", str(script)])
+        assert result.returncode == 0, f"{script.name}: {result.stderr}"
+
+
+def test_no_secret_is_written_into_the_template() -> None:
+    text = PIPELINE.read_text().lower()
+    assert not re.search(r"(password|token|secret)\s*:\s*\S", text)
+
+
+@pytest.mark.parametrize("report,passes", [("clean", True), ("three-critical", True), ("four-critical", False)])
+def test_trivy_gate_allows_at_most_three_critical(report: str, passes: bool, gp) -> None:
+    if shutil.which("jq") is None:
+        pytest.skip("jq is not installed (the ci-tools image has it)")
+    result = gp.run(["bash", str(SCRIPTS / "trivy-gate.sh"), "--report", str(REPORTS / f"{report}.json")])
+    assert (result.returncode == 0) is passes, result.stdout + result.stderr
+    if not passes:
+        assert "CVE-2026-1003" in result.stdout and "more than 3 critical" in result.stderr
+
