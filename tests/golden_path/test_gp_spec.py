@@ -83,3 +83,29 @@ def test_model_defaults_are_secure_and_explicit() -> None:
     assert spec.resources.requests_cpu and spec.resources.requests_memory and spec.resources.limits_memory
     assert spec.secrets.project_secret and spec.reloader
     assert spec.probes.liveness.enabled and spec.probes.readiness.enabled
+
+
+def test_chart_readme_documents_every_value() -> None:
+    """Each key of the chart's values.yaml (two levels deep) has a row in the README table."""
+    readme = (REPO / "charts" / "platform-app" / "README.md").read_text()
+    values = yaml.safe_load((REPO / "charts" / "platform-app" / "values.yaml").read_text())
+    keys = [k for k in values] + [f"{k}.{sub}" for k, v in values.items() if isinstance(v, dict) and k not in ("service", "resources")
+                                  for sub in v]
+    missing = [k for k in keys if f"| `{k}` |" not in readme]
+    assert missing == []
+
+
+def test_chart_values_keys_have_a_doc_comment() -> None:
+    """STYLE §11: a `# --` comment on every top-level key of values.yaml."""
+    lines = (REPO / "charts" / "platform-app" / "values.yaml").read_text().splitlines()
+    undocumented = []
+    for index, line in enumerate(lines):
+        if line and not line.startswith(("#", " ")) and ":" in line:
+            block = []
+            j = index - 1
+            while j >= 0 and lines[j].startswith("#"):
+                block.append(lines[j])
+                j -= 1
+            if not any(b.startswith("# --") for b in block):
+                undocumented.append(line.split(":")[0])
+    assert undocumented == []
