@@ -1,38 +1,105 @@
 """TenantProject: everything one team's project owns, created from one config entry.
 
-Namespaces `<project>-<env>` carry `managed-by: idp-platform`, which makes the Kyverno generate
-policy add the default-deny network policies.
+Parts, one component each (all children of the project, so removing the config entry removes them):
+- `ProjectRegistry` (harbor.py): Harbor project and CI robot account;
+- `ProjectVault` (vault.py): KV v2 mount `<project>/`, defaults, team and ESO policies, LDAP group,
+  the robot credentials at `<project>/harbor`;
+- `ProjectNamespace` (namespace.py), per environment: namespace `<project>-<env>` with quota,
+  limits, ingress NetworkPolicy, Vault role, SecretStore, ExternalSecrets (env and pull secret);
+- `ProjectArgoCd` (argocd.py): the AppProject that fences deployments to `<project>-*`;
+- `ProjectPreviews` (previews.py): pull-request previews, for a project with a Bitbucket Server
+  repository to build them from (`preview.repoUrl` or a concrete `sourceRepos` entry).
+
+Order is explicit: Vault policies before the namespaces' roles, the robot before its credentials,
+the namespaces (and their pull secret) before the previews that clone it.
 """
 
 from __future__ import annotations
 
 import pulumi
-import pulumi_kubernetes as k8s
 
-from components.platform.chart import namespace_labels
-from components.tenant.args import TenantProjectArgs
+from components.tenant.args import TenantPlatform, TenantProjectArgs
+from components.tenant.argocd import ProjectArgoCd
+from components.tenant.harbor import ProjectRegistry
+from components.tenant.labels import env_secret_name, pull_secret_name
+from components.tenant.namespace import ProjectNamespace
+from components.tenant.previews import ProjectPreviews
+from components.tenant.vault import ProjectVault
 
 
 class TenantProject(pulumi.ComponentResource):
-    """A project's namespaces (and, as the tenant plane grows, its Argo CD, Vault and Harbor parts)."""
+    """A team's project: namespaces, Argo CD project, Vault engine and policies, Harbor, previews."""
 
     namespaces: list[str]
     """The project's namespaces, one per environment."""
+    vault_path: str
+    """Mount path of the project's KV v2 engine; the app secret is `<path>/env`."""
+    harbor_project: str
+    """Harbor project holding the team's images."""
+    robot_name: pulumi.Output[str]
+    """Registry user of the CI robot account (its secret is in Vault at `<project>/harbor`)."""
+    urls: dict[str, str]
+    """Where the team finds its project: Argo CD, Harbor, Vault, and the preview URL pattern."""
+    env_secret: str
+    """Name of the Secret with the project's environment in every namespace."""
+    pull_secret: str
+    """Name of the image pull Secret in every namespace."""
 
-    def __init__(self, name: str, args: TenantProjectArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self,
+        name: str,
+        args: TenantProjectArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        platform: TenantPlatform,
+    ):
         super().__init__("idp:tenant:Project", name, {}, opts)
-        self.namespaces = args.namespaces
-        for env, namespace in zip(args.environments, args.namespaces):
-            k8s.core.v1.Namespace(
+        child = pulumi.ResourceOptions(parent=self)
+        registry = ProjectRegistry(f"{name}-harbor", args, child, platform=platform)
+        secrets = ProjectVault(
+            f"{name}-vault",
+            args,
+            child,
+            platform=platform,
+            harbor_username=registry.robot_name,
+            harbor_password=registry.robot_secret,
+        )
+        namespaces = [
+            ProjectNamespace(
                 f"{name}-{env}",
-                metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=namespace,
-                    labels={
-                        **namespace_labels("restricted"),
-                        "idp.platform/project": args.name,
-                        "idp.platform/environment": env,
-                    },
-                ),
-                opts=pulumi.ResourceOptions(parent=self),
+                args,
+                pulumi.ResourceOptions(parent=self, depends_on=[secrets]),
+                environment=env,
+                platform=platform,
+                eso_policy=secrets.eso_policy,
             )
-        self.register_outputs({"namespaces": self.namespaces})
+            for env in args.environments
+        ]
+        argocd = ProjectArgoCd(f"{name}-argocd", args, child, platform=platform)
+        urls = {
+            "argocd": f"{platform.url('argocd')}/applications?proj={args.name}",
+            "harbor": f"{platform.url('harbor')}/harbor/projects?name={args.name}",
+            "vault": f"{platform.url('vault')}/ui/vault/secrets/{args.name}/kv/list",
+        }
+        if args.previews_enabled:
+            previews = ProjectPreviews(
+                f"{name}-previews", args, child, platform=platform, depends_on=[*namespaces, argocd]
+            )
+            urls["previews"] = previews.host_pattern
+
+        self.namespaces = args.namespaces
+        self.vault_path = secrets.path
+        self.harbor_project = registry.project_name
+        self.robot_name = registry.robot_name
+        self.urls = urls
+        self.env_secret = env_secret_name(args.name)
+        self.pull_secret = pull_secret_name(args.name)
+        self.register_outputs(
+            {
+                "namespaces": self.namespaces,
+                "vaultPath": self.vault_path,
+                "harborProject": self.harbor_project,
+                "robotName": self.robot_name,
+                "urls": self.urls,
+            }
+        )
