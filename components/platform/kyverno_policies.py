@@ -26,8 +26,9 @@ import yaml
 POLICY_DIR = Path(__file__).resolve().parents[2] / "policies" / "kyverno"
 HARBOR_REGISTRY_PLACEHOLDER = "harbor.idp.invalid"
 COSIGN_KEY_MARKER = "IDP-PLATFORM-COSIGN-PUBLIC-KEY"
-PLATFORM_NAMESPACE_LABEL = ("app.kubernetes.io/part-of", "idp-platform")
-"""Platform-service namespaces carry this label (PlatformChart); the policies exclude them."""
+PROJECT_NAMESPACE_LABEL = "idp.platform/project"
+"""Tenant project namespaces carry this label (projects stack); the policies select on it, because
+platform-service namespaces share the `managed-by: idp-platform` label but must stay out."""
 
 POLICY_NAMES = (
     "generate-default-network-policies",

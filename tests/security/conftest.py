@@ -55,17 +55,6 @@ def kyverno_bin() -> str:
 
 
 @pytest.fixture(scope="session")
-def schemas():
-    """The upstream schema registry, or a skip naming where the schemas were looked for."""
-    from idpctl.schemas import SchemaRegistry, SchemasMissing
-
-    try:
-        return SchemaRegistry.load()
-    except SchemasMissing as exc:
-        pytest.skip(str(exc))
-
-
-@pytest.fixture(scope="session")
 def kyverno_suite(kyverno_bin):
     """Run `kyverno test` on a directory: returns the CompletedProcess."""
     return lambda directory, timeout=300: run_suite(kyverno_bin, Path(directory), timeout)

@@ -14,6 +14,7 @@ from components.platform.kyverno_policies import (
     HARBOR_REGISTRY_PLACEHOLDER,
     POLICY_DIR,
     POLICY_NAMES,
+    PROJECT_NAMESPACE_LABEL,
     PolicyError,
     load_policy,
     needs_cosign_key,
@@ -77,29 +78,21 @@ def test_every_enforcing_rule_sets_its_own_failure_action(name):
 
 
 @pytest.mark.parametrize("name", POLICY_NAMES)
-def test_policies_exclude_platform_service_namespaces(name):
-    """Platform namespaces carry managed-by=idp-platform too; every rule must keep them out."""
+def test_policies_select_tenant_project_namespaces_only(name):
+    """Platform namespaces carry managed-by=idp-platform too; only the project label tells tenants apart."""
     policy = load_policy(name)
     for rule in policy["spec"]["rules"]:
         for clause in rule["match"]["any"]:
             res = clause["resources"]
             selector = res.get("namespaceSelector") or res.get("selector")
             assert selector["matchLabels"] == {"managed-by": "idp-platform"}, rule["name"]
-            assert {"key": "app.kubernetes.io/part-of", "operator": "NotIn", "values": ["idp-platform"]} in selector[
-                "matchExpressions"
-            ], rule["name"]
+            assert selector["matchExpressions"] == [{"key": PROJECT_NAMESPACE_LABEL, "operator": "Exists"}], rule["name"]
 
 
-def test_platform_chart_namespaces_carry_the_excluded_label():
-    """If PlatformChart stops labelling its namespaces part-of=idp-platform, the policies would
-    start enforcing tenant rules on Longhorn, MetalLB and Vault: fail here instead."""
-    import inspect
+def test_project_label_is_the_tenant_components_label():
+    from components.tenant.labels import PROJECT_LABEL
 
-    from components.platform import chart
-
-    source = inspect.getsource(chart.PlatformChart)
-    assert '"app.kubernetes.io/part-of": args.part_of' in source
-    assert chart.PlatformChartArgs.model_fields["part_of"].default == "idp-platform"
+    assert PROJECT_NAMESPACE_LABEL == PROJECT_LABEL
 
 
 @pytest.mark.parametrize("name", POLICY_NAMES)

@@ -1,0 +1,336 @@
+"""The security plane as the platform layer declares it: rendered offline from `Pulumi.lab.yaml`
+with the real program on the Pulumi SDK mock runtime (`render` fixture), every emitted Kubernetes
+object validated against the upstream schemas, and assertions on the registered resources.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from components.platform.kyverno_policies import COSIGN_KEY_MARKER, HARBOR_REGISTRY_PLACEHOLDER, POLICY_NAMES
+from idpctl.render_cmd import kubernetes_objects
+from idpctl.runtime import contains_secret, is_secret_envelope, mask, run_layers
+from stacks.config import ConfigError, load_environment
+
+REPO = Path(__file__).resolve().parents[2]
+MOCK_PUBLIC_KEY = "mock-cosign-public-key"
+SECURITY_COMPONENTS = ("Vault", "VaultConfig", "ExternalSecrets", "Kyverno", "Cosign", "TrivyOperator", "Reloader")
+
+
+def security_objects(result) -> list[dict]:
+    """Kubernetes objects declared inside the security-plane components (other planes test theirs)."""
+    objects = []
+    for reg in result.resources:
+        if not reg.type.startswith("kubernetes:") or reg.type.startswith("kubernetes:helm.sh/"):
+            continue
+        if not any(f"idp:platform:{c}$" in reg.parent or reg.parent.endswith(f"idp:platform:{c}::{reg.parent.rsplit('::', 1)[-1]}") for c in SECURITY_COMPONENTS):
+            continue
+        inputs = mask(reg.inputs)
+        objects.append({k: v for k, v in inputs.items() if not k.startswith("__")})
+    return objects
+
+
+@pytest.fixture(scope="module")
+def platform():
+    """One render of the lab platform layer for the read-only assertions of this module."""
+    config = yaml.safe_load((REPO / "Pulumi.lab.yaml").read_text())["config"]
+    results, _missing = run_layers(["platform"], "lab", config)
+    return results["platform"]
+
+
+def _one(result, type_token, name=None):
+    found = [r for r in result.resources if r.type == type_token and (name is None or r.name == name)]
+    assert len(found) == 1, f"{type_token} {name}: {[r.name for r in found]}"
+    return found[0]
+
+
+def _component(result, token):
+    return _one(result, token)
+
+
+def _release(result, name):
+    return _one(result, "kubernetes:helm.sh/v3:Release", f"{name}-chart-release")
+
+
+def _application(result, name):
+    return _one(result, "kubernetes:argoproj.io/v1alpha1:Application", f"{name}-chart-application")
+
+
+def _app_values(reg):
+    return reg.inputs["spec"]["source"]["helm"]["valuesObject"]
+
+
+def _assert_resources(block, where):
+    assert block["requests"]["cpu"] and block["requests"]["memory"], where
+    assert block["limits"]["memory"], where
+
+
+# -- schemas -------------------------------------------------------------------------------
+
+
+def test_every_security_object_validates_against_upstream_schemas(platform, schemas):
+    objects = security_objects(platform)
+    kinds = {(o["apiVersion"], o["kind"]) for o in objects}
+    for expected in [
+        ("kyverno.io/v1", "ClusterPolicy"),
+        ("external-secrets.io/v1", "ClusterSecretStore"),
+        ("operator.victoriametrics.com/v1beta1", "VMServiceScrape"),
+        ("storage.k8s.io/v1", "StorageClass"),
+        ("v1", "ConfigMap"),
+    ]:
+        assert expected in kinds, expected
+    assert {o["kind"] for o in objects} >= {"Namespace", "Application"}
+    errors = schemas.validate_all(objects)
+    assert errors == []
+
+
+def test_schema_validation_would_catch_a_broken_store(platform, schemas):
+    store = next(o for o in kubernetes_objects(platform) if o["kind"] == "ClusterSecretStore")
+    broken = copy.deepcopy(store)
+    broken["spec"]["conditions"][0]["namespaceList"] = ["argocd"]
+    assert schemas.validate(broken)
+
+
+# -- Vault ---------------------------------------------------------------------------------
+
+
+def test_vault_release_is_ha_raft_with_retry_join_storage_ingress_and_no_injector(platform):
+    vault = _component(platform, "idp:platform:Vault")
+    release = _release(platform, "vault")
+    assert release.inputs["chart"] == "vault" and release.inputs["version"] == "0.34.1"
+    assert release.inputs["repositoryOpts"]["repo"] == "https://helm.releases.hashicorp.com"
+    assert release.protect, "Vault's release is protected"
+    values = release.inputs["values"]
+    server = values["server"]
+    assert values["injector"]["enabled"] is False
+    ha = server["ha"]
+    assert ha["enabled"] and ha["replicas"] == 3 and ha["raft"]["enabled"] and ha["raft"]["setNodeId"]
+    config = ha["raft"]["config"]
+    for i in range(3):
+        assert f'leader_api_addr = "http://vault-{i}.vault-internal:8200"' in config
+    assert config.count("retry_join") == 3 and 'storage "raft"' in config
+    assert server["dataStorage"] == {
+        "enabled": True, "storageClass": "vault-longhorn-retain", "accessMode": "ReadWriteOnce",
+        "size": "10Gi", "mountPath": "/vault/data",
+    }
+    assert server["auditStorage"]["enabled"] and server["auditStorage"]["mountPath"] == "/vault/audit"
+    ingress = server["ingress"]
+    assert ingress["enabled"] and ingress["activeService"]
+    assert ingress["hosts"][0]["host"] == "vault.lab.idp.internal"
+    assert ingress["tls"] == [{"secretName": "vault-tls", "hosts": ["vault.lab.idp.internal"]}]
+    assert ingress["annotations"]["cert-manager.io/cluster-issuer"]
+    assert values["ui"]["enabled"]
+    assert "sealedcode=204" in server["readinessProbe"]["path"]
+    _assert_resources(server["resources"], "vault server")
+    assert release.parent.endswith("idp:platform:Vault$idp:platform:PlatformChart::vault-chart")
+    assert _one(platform, "idp:platform:PlatformChart", "vault-chart").parent == vault.urn
+
+
+def test_vault_storage_class_retains_longhorn_volumes(platform):
+    sc = _one(platform, "kubernetes:storage.k8s.io/v1:StorageClass")
+    assert sc.inputs["provisioner"] == "driver.longhorn.io"
+    assert sc.inputs["reclaimPolicy"] == "Retain"
+    assert sc.inputs["parameters"]["numberOfReplicas"] == "3"
+    assert sc.protect
+
+
+def test_vault_init_runs_after_the_release_with_secret_kubeconfig_and_5_of_3(platform):
+    init = _one(platform, "pulumi-python:dynamic:Resource", "vault-init")
+    release = _release(platform, "vault")
+    assert release.urn in init.depends_on
+    assert init.protect
+    assert is_secret_envelope(init.inputs["kubeconfig"])
+    assert init.inputs["secret_shares"] == 5 and init.inputs["secret_threshold"] == 3
+    assert init.inputs["pods"] == ["vault-0", "vault-1", "vault-2"]
+    assert init.inputs["namespace"] == "vault"
+    # Default: keys stay in Pulumi state only (ADR 0003).
+    assert not [r for r in platform.resources if r.type == "kubernetes:core/v1:Secret" and r.name == "vault-unseal-keys"]
+
+
+def test_optional_unseal_key_secret_is_secret_when_enabled(render, lab_config, schemas):
+    lab_config["idp:platform"].setdefault("vault", {})["storeKeysInSecret"] = True
+    result = render(lab_config, "platform")["platform"]
+    secret = _one(result, "kubernetes:core/v1:Secret", "vault-unseal-keys")
+    assert secret.inputs["metadata"]["namespace"] == "vault"
+    assert contains_secret(secret.inputs["stringData"])
+    assert mask(secret.inputs["stringData"]) == "[secret]"
+
+
+# -- Vault configuration -------------------------------------------------------------------
+
+
+def test_vault_configuration(platform):
+    kv = _one(platform, "vault:index/mount:Mount")
+    assert kv.inputs["path"] == "secret" and kv.inputs["type"] == "kv" and kv.inputs["options"] == {"version": "2"}
+    group = _one(platform, "vault:ldap/authBackendGroup:AuthBackendGroup")
+    assert group.inputs["groupname"] == "VaultAdmin" and group.inputs["policies"] == ["admin"]
+    ldap = _one(platform, "vault:ldap/authBackend:AuthBackend")
+    assert ldap.inputs["url"] == "ldaps://dc01.lab.idp.internal:636"
+    assert is_secret_envelope(ldap.inputs["bindpass"])
+    assert ldap.inputs["userattr"] == "sAMAccountName"
+    k8s_auth = _one(platform, "vault:index/authBackend:AuthBackend")
+    assert k8s_auth.inputs["type"] == "kubernetes"
+    role = _one(platform, "vault:kubernetes/authBackendRole:AuthBackendRole")
+    assert role.inputs["tokenTtl"] == 3600
+    assert role.inputs["boundServiceAccountNames"] == ["external-secrets"]
+    assert role.inputs["boundServiceAccountNamespaces"] == ["external-secrets"]
+    assert role.inputs["tokenPolicies"] == ["eso-platform"]
+    audit = _one(platform, "vault:index/audit:Audit")
+    assert audit.inputs["type"] == "file" and audit.inputs["options"]["file_path"].startswith("/vault/audit/")
+    policies = {r.inputs["name"]: r.inputs["policy"] for r in platform.resources if r.type == "vault:index/policy:Policy"}
+    assert set(policies) == {"admin", "projects-provisioner", "eso-platform"}
+    assert 'path "secret/*"' in policies["projects-provisioner"] and '"deny"' in policies["projects-provisioner"]
+    assert 'path "secret/data/platform/*"' in policies["eso-platform"]
+    token = _one(platform, "vault:index/token:Token")
+    assert token.inputs["policies"] == ["projects-provisioner"] and token.inputs["renewable"]
+    provider = _one(platform, "pulumi:providers:vault")
+    assert is_secret_envelope(provider.inputs["token"])
+    init = _one(platform, "pulumi-python:dynamic:Resource", "vault-init")
+    # everything that talks to Vault waits for the unseal
+    assert init.urn in provider.depends_on
+
+
+def test_projects_stack_gets_address_and_scoped_token_as_secrets(platform):
+    assert set(platform.secret_export_names()) >= {"vaultAddress", "vaultToken"}
+    exports = platform.masked_exports()
+    assert exports["vaultAddress"] == "[secret]" and exports["vaultToken"] == "[secret]"
+    assert exports["urls"]["vault"] == "https://vault.lab.idp.internal"
+
+
+# -- External Secrets ----------------------------------------------------------------------
+
+
+def test_cluster_secret_store_is_limited_to_platform_namespaces(platform, lab_config):
+    release = _release(platform, "external-secrets")
+    assert release.inputs["version"] == "2.9.0"
+    values = release.inputs["values"]
+    for key in ("resources",):
+        _assert_resources(values[key], "eso controller")
+    _assert_resources(values["webhook"]["resources"], "eso webhook")
+    _assert_resources(values["certController"]["resources"], "eso cert controller")
+    stores = [o for o in kubernetes_objects(platform) if o["kind"] == "ClusterSecretStore"]
+    assert len(stores) == 1, "exactly one cluster-wide store"
+    spec = stores[0]["spec"]
+    allowed = spec["conditions"][0]["namespaces"]
+    assert "argocd" in allowed and "monitoring" in allowed
+    tenant_namespaces = {
+        f"{p['name']}-{env}" for p in lab_config["idp:projects"] for env in p.get("environments", ["staging", "production"])
+    }
+    assert not tenant_namespaces & set(allowed)
+    vault = spec["provider"]["vault"]
+    assert vault["server"] == "http://vault-active.vault.svc:8200"
+    assert vault["path"] == "secret" and vault["version"] == "v2"
+    assert vault["auth"]["kubernetes"]["role"] == "external-secrets"
+    store = _one(platform, "kubernetes:external-secrets.io/v1:ClusterSecretStore")
+    assert release.urn in store.depends_on
+    role = _one(platform, "vault:kubernetes/authBackendRole:AuthBackendRole")
+    assert role.urn in store.depends_on
+
+
+# -- Kyverno and cosign --------------------------------------------------------------------
+
+
+def test_kyverno_applies_the_four_policies_after_its_chart(platform):
+    app = _application(platform, "kyverno")
+    assert app.inputs["spec"]["source"]["targetRevision"] == "3.9.0"
+    values = _app_values(app)
+    _assert_resources(values["admissionController"]["container"]["resources"], "kyverno admission")
+    for key in ("backgroundController", "cleanupController", "reportsController"):
+        _assert_resources(values[key]["resources"], key)
+    policies = {r.name: r for r in platform.resources if r.type == "kubernetes:kyverno.io/v1:ClusterPolicy"}
+    assert set(policies) == {f"kyverno-{n}" for n in POLICY_NAMES}
+    for reg in policies.values():
+        assert app.urn in reg.depends_on
+    verify = policies["kyverno-verify-image-signatures"].inputs
+    text = json.dumps(verify)
+    assert HARBOR_REGISTRY_PLACEHOLDER not in text and COSIGN_KEY_MARKER not in text
+    rule = next(r for r in verify["spec"]["rules"] if "verifyImages" in r)
+    assert rule["verifyImages"][0]["imageReferences"] == ["harbor.lab.idp.internal/*"]
+    assert MOCK_PUBLIC_KEY in rule["verifyImages"][0]["attestors"][0]["entries"][0]["keys"]["publicKeys"]
+
+
+def test_cosign_key_pair_private_half_in_vault_public_half_exported(platform):
+    key = _one(platform, "tls:index/privateKey:PrivateKey")
+    assert key.inputs["algorithm"] == "ECDSA" and key.inputs["ecdsaCurve"] == "P256"
+    secret = _one(platform, "vault:kv/secretV2:SecretV2")
+    assert secret.inputs["mount"] == "secret" and secret.inputs["name"] == "platform/cosign"
+    assert is_secret_envelope(secret.inputs["dataJson"])
+    exports = platform.masked_exports()
+    assert MOCK_PUBLIC_KEY in exports["cosignPublicKey"]
+    assert "cosignPublicKey" not in platform.secret_export_names()
+    assert "PRIVATE" not in json.dumps(exports)
+
+
+# -- Trivy, Reloader -------------------------------------------------------------------------
+
+
+def test_trivy_operator_metrics_scraped_and_dashboard_shipped(platform):
+    app = _application(platform, "trivy-operator")
+    assert app.inputs["spec"]["source"]["targetRevision"] == "0.34.0"
+    values = _app_values(app)
+    _assert_resources(values["resources"], "trivy operator")
+    _assert_resources(values["trivy"]["resources"], "trivy scanner")
+    assert values["operator"]["metricsFindingsEnabled"] is True
+    objects = kubernetes_objects(platform)
+    scrape = next(o for o in objects if o["kind"] == "VMServiceScrape")
+    assert scrape["metadata"]["namespace"] == "trivy-system"
+    assert scrape["spec"]["endpoints"][0]["port"] == "metrics"
+    dashboard_cm = next(o for o in objects if o["kind"] == "ConfigMap" and "trivy" in o["metadata"]["name"])
+    assert dashboard_cm["metadata"]["labels"]["grafana_dashboard"] == "1"
+    board = json.loads(dashboard_cm["data"]["trivy-security.json"])
+    exprs = [t["expr"] for p in board["panels"] for t in p["targets"]]
+    assert any("sum by (namespace, severity)" in e and "trivy_image_vulnerabilities" in e for e in exprs)
+    assert any("sum by (namespace, resource_kind, resource_name, severity)" in e for e in exprs)
+    titles = [p["title"] for p in board["panels"]]
+    assert "Critical CVEs" in titles and "CVEs by severity per workload" in titles
+    assert len({p["id"] for p in board["panels"]}) == len(board["panels"])
+
+
+def test_reloader_chart(platform):
+    app = _application(platform, "reloader")
+    assert app.inputs["spec"]["source"]["targetRevision"] == "2.2.16"
+    values = _app_values(app)["reloader"]
+    assert values["watchGlobally"] and values["reloadStrategy"] == "annotations"
+    _assert_resources(values["deployment"]["resources"], "reloader")
+
+
+def test_components_are_idp_platform_types_with_children_parented(platform):
+    tokens = {r.type for r in platform.resources}
+    for cls in ("Vault", "VaultConfig", "ExternalSecrets", "Kyverno", "Cosign", "TrivyOperator", "Reloader"):
+        assert f"idp:platform:{cls}" in tokens
+    stack_children = [r for r in platform.resources if r.parent.split("::")[2] == "pulumi:pulumi:Stack"]
+    assert {r.type for r in stack_children} <= {
+        t for t in tokens if t.startswith("idp:platform:") or t.startswith("pulumi:providers:") or t == "pulumi:pulumi:StackReference"
+    }, "every resource of the security plane is created inside a component"
+
+
+# -- configuration rules ---------------------------------------------------------------------
+
+
+def _validate(config):
+    values = {k: v for k, v in config.items()}
+    return load_environment("lab", values, set())
+
+
+@pytest.mark.parametrize(
+    "section, patch, message",
+    [
+        ("vault", {"enabled": False}, r"idp:platform.vaultConfig.enabled: needs platform.vault.enabled"),
+        ("vault", {"secretThreshold": 6}, r"idp:platform.vault.secretThreshold: 6 exceeds secretShares 5"),
+        ("vault", {"replicas": 4}, r"idp:platform.vault.replicas: .*odd number"),
+        ("cosign", {"enabled": False}, r"idp:platform.kyverno.policies: verify-image-signatures needs platform.cosign"),
+        ("kyverno", {"harborRegistry": "https://harbor.x"}, r"idp:platform.kyverno.harborRegistry: .*without scheme"),
+        ("kyverno", {"policies": ["no-such-policy"]}, r"idp:platform.kyverno.policies: .*unknown policies"),
+    ],
+)
+def test_security_config_mistakes_are_reported_with_their_path(lab_config, section, patch, message):
+    config = copy.deepcopy(lab_config)
+    config["idp:platform"].setdefault(section, {}).update(patch)
+    config.pop("idp:ldapBindPassword", None)
+    with pytest.raises(ConfigError, match=message):
+        _validate({k: v for k, v in config.items() if not (isinstance(v, dict) and set(v) == {"secure"})})
