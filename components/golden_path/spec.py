@@ -275,6 +275,10 @@ class PlatformSpec(Model):
                 ))
         for name in sorted(set(self.secrets.keys) & (reserved | set(self.env))):
             errors.append((f"secrets.keys.{name}", "is already set (by env or by the platform)"))
+        repository = self.image.repository
+        if repository and not self.image.registry and not repository.startswith(f"{self.project}/"):
+            # Harbor robot accounts are per project: a push outside it is denied.
+            errors.append(("image.repository", f"must start with {self.project}/ (the project's Harbor project)"))
         seen: dict[str, str] = {}
         for vol_id, volume in self.storage.items():
             if volume.mount_path == "/tmp":
