@@ -51,9 +51,10 @@ def trivy() -> str:
     return _tool("trivy")
 
 
-def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
-    env = {**os.environ, "HELM_CACHE_HOME": "/tmp/idp-helm/cache", "HELM_CONFIG_HOME": "/tmp/idp-helm/config",
-           "HELM_DATA_HOME": "/tmp/idp-helm/data"}
+def run(cmd: list[str], env: dict[str, str] | None = None, **kwargs) -> subprocess.CompletedProcess:
+    """Run a real tool; helm keeps its caches out of the home directory."""
+    env = {**(env or os.environ), "HELM_CACHE_HOME": "/tmp/idp-helm/cache",
+           "HELM_CONFIG_HOME": "/tmp/idp-helm/config", "HELM_DATA_HOME": "/tmp/idp-helm/data"}
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, **kwargs)
 
 

@@ -80,3 +80,55 @@ def test_trivy_gate_allows_at_most_three_critical(report: str, passes: bool, gp)
     if not passes:
         assert "CVE-2026-1003" in result.stdout and "more than 3 critical" in result.stderr
 
+
+
+def _git(*args: str, cwd: Path | None = None) -> str:
+    import subprocess
+
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def test_deploy_promote_and_cleanup_commit_to_a_real_gitops_repository(tmp_path: Path, gp) -> None:
+    """The deploy, promote and preview-cleanup scripts against a real (local) Git repository."""
+    import os
+    import sys
+
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    remote = tmp_path / "gitops.git"
+    _git("init", "--quiet", "--bare", "--initial-branch=main", str(remote))
+    seed = tmp_path / "seed"
+    _git("clone", "--quiet", str(remote), str(seed))
+    (seed / "README.md").write_text("gitops\n")
+    _git("add", "README.md", cwd=seed)
+    _git("-c", "user.name=t", "-c", "user.email=t@invalid", "commit", "--quiet", "-m", "init", cwd=seed)
+    _git("push", "--quiet", "origin", "HEAD:main", cwd=seed)
+
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "IDP_HOME": str(REPO),
+           "GITOPS_REPO": f"file://{remote}", "IDP_DOMAIN": "lab.idp.internal"}
+    app_dir = REPO / "examples" / "hello"
+
+    def step(script: str, *args: str, **extra: str):
+        result = gp.run(["bash", str(SCRIPTS / script), *args], cwd=app_dir, env={**env, **extra})
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result
+
+    step("deploy.sh", "staging", BITBUCKET_COMMIT="1111111111111111111111111111111111111111")
+    step("deploy.sh", "preview", "12", BITBUCKET_COMMIT="2222222222222222222222222222222222222222")
+    step("promote.sh")
+
+    check = tmp_path / "check"
+    _git("clone", "--quiet", str(remote), str(check))
+    root = check / "apps" / "webshop" / "hello"
+    staging = yaml.safe_load((root / "staging" / "values.yaml").read_text())
+    production = yaml.safe_load((root / "production" / "values.yaml").read_text())
+    preview = yaml.safe_load((root / "preview-pr-12" / "application.yaml").read_text())
+    assert staging["image"]["tag"] == production["image"]["tag"] == "1" * 40
+    assert production["app"]["environment"] == "production"
+    assert preview["spec"]["destination"]["namespace"] == "webshop-pr-12"
+    log = _git("log", "--format=%s", cwd=check)
+    assert "promote(webshop/hello): production at 111111111111" in log
+
+    step("preview-cleanup.sh", PR_ID="12")
+    _git("pull", "--quiet", cwd=check)
+    assert not (root / "preview-pr-12").exists() and (root / "production").is_dir()

@@ -8,5 +8,5 @@ dir="apps/${APP_PROJECT}/${APP_NAME}/preview-pr-${PR_ID}"
 workdir=$(mktemp -d); trap 'rm -rf "$workdir"' EXIT
 git clone --quiet --depth 1 --branch "${GITOPS_BRANCH:-main}" "$GITOPS_REPO" "$workdir/gitops"
 [ -d "$workdir/gitops/$dir" ] || { echo "no preview at $dir"; exit 0; }
-git -C "$workdir/gitops" rm -r --quiet -- "$dir"
+rm -rf -- "${workdir:?}/gitops/$dir"
 commit_and_push "$workdir/gitops" "$dir" "preview(${APP_PROJECT}/${APP_NAME}): remove pr-${PR_ID}"
