@@ -60,6 +60,8 @@ def _check_values(source: Source) -> None:
     for key in ("name", "team", "project"):
         if not app.get(key):
             errors.append(source.error(("app",), f"app.{key} is required to render an Application"))
+    if not (source.data.get("image") or {}).get("repository"):
+        errors.append(source.error(("image",), "image.repository is required (e.g. <project>/<app>)"))
     if errors:
         raise SpecError(errors)
 
