@@ -14,6 +14,7 @@ import os
 import secrets
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -138,17 +139,31 @@ def make_engine(tmp: Path) -> Engine:
     return Engine(workdir=work, config_file=work / "Pulumi.ci.yaml", env=engine_environment(home, backend))
 
 
-def init_stacks(engine: Engine, layers=LAYERS) -> None:
+def init_stacks(engine: Engine, layers=LAYERS, keep_stack_files: bool = False) -> None:
+    """`pulumi stack init` for each layer, as the runners do once per environment.
+
+    `stack init` has no --config-file flag: with the passphrase provider it writes a salt of its
+    own into Pulumi.<stack>.yaml. The runners never read that file (every later command passes
+    --config-file), and a fresh clone does not have it, so it is removed unless asked to keep it.
+    """
     for layer in layers:
-        engine.run("stack", "init", engine.stack(layer), "--config-file", str(engine.config_file))
+        engine.run("stack", "init", engine.stack(layer))
+        if not keep_stack_files:
+            (engine.workdir / f"Pulumi.ci-{layer}.yaml").unlink(missing_ok=True)
 
 
-CI_SECRETS = ("idp:ldapBindPassword", "idp:s3AccessKeyId", "idp:s3SecretAccessKey")
+def secret_keys(layer: str | None = None) -> list[str]:
+    """The secret config keys the program declares (stacks/config.py), all or one layer's."""
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from stacks.config import NAMESPACE, SECRET_KEYS
+
+    return [f"{NAMESPACE}:{k}" for k, (_, layers) in SECRET_KEYS.items() if layer is None or layer in layers]
 
 
 def set_ci_secrets(engine: Engine, layer: str = "platform") -> dict[str, str]:
-    """Throwaway secret values, set through one stack into the shared environment file."""
-    values = {key: secrets.token_urlsafe(16) for key in CI_SECRETS}
+    """Throwaway values for every secret key, set through one stack into the shared file."""
+    values = {key: secrets.token_urlsafe(16) for key in secret_keys()}
     for key, value in values.items():
         engine.with_stack(layer, "config", "set", "--secret", key, value)
     return values

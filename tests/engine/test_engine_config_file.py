@@ -1,13 +1,15 @@
 """One environment file shared by the four layer stacks, with secrets, under the real CLI.
 
 The runners call every layer as `pulumi <cmd> --stack <env>-<layer> --config-file Pulumi.<env>.yaml`.
-With the passphrase secrets provider the salt (`encryptionsalt`) sits in that file, so all four
-stacks must agree on it; these tests show what the CLI does when four stacks are created on
-one file, whether a secret set through one stack reads back through the others, and that no
-plain value leaks into the file or the backend's state.
+With the passphrase secrets provider the salt (`encryptionsalt`) that derives the key sits in the
+config file the command reads, so the four stacks share one salt, one key and one set of
+`secure:` values. `pulumi stack init` has no --config-file flag and writes a salt of its own into
+Pulumi.<stack>.yaml; these tests show that file is never needed (docs/adr/0002).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import yaml
 
@@ -18,11 +20,24 @@ def salts(text: str) -> list[str]:
     return [line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("encryptionsalt:")]
 
 
-def test_four_stacks_share_one_salt(engine):
+def test_stack_init_writes_its_own_salt_beside_the_shared_file(engine):
+    """What `stack init` does: a per-stack file with a salt, and the shared file untouched."""
+    before = engine.config_file.read_text()
+    init_stacks(engine, layers=("vms",), keep_stack_files=True)
+    own = engine.workdir / "Pulumi.ci-vms.yaml"
+    assert len(salts(own.read_text())) == 1
+    assert engine.config_file.read_text() == before
+
+
+def test_first_secret_puts_one_salt_in_the_shared_file(engine):
     init_stacks(engine)
-    text = engine.config_file.read_text()
-    assert len(salts(text)) == 1, f"expected one encryptionsalt in the shared file, got:\n{text[:400]}"
-    # Every stack exists in the backend, each under its own name.
+    assert salts(engine.config_file.read_text()) == []
+    set_ci_secrets(engine, layer="platform")
+    assert len(salts(engine.config_file.read_text())) == 1
+    # The non-secret sections survive the CLI's rewrite of the file and still validate.
+    config = yaml.safe_load(engine.config_file.read_text())["config"]
+    assert config["idp:vms"]["cluster"]["nodes"][0]["name"] == "ci-cp-1"
+    assert config["idp:projects"][0]["sourceRepos"] == ["https://git.ci.idp.internal/scm/pay/*"]
     listed = engine.run("stack", "ls", "--json").json()
     assert sorted(s["name"] for s in listed) == sorted(f"ci-{layer}" for layer in LAYERS)
 
@@ -40,21 +55,27 @@ def test_secret_set_through_one_stack_reads_through_all(engine):
         for key, value in values.items():
             assert shown[key]["value"] == value, f"{key} does not decrypt through ci-{layer}"
             assert shown[key]["secret"] is True
-    # The non-secret sections came through untouched and are still readable by every stack.
-    plain = engine.with_stack("vms", "config", "get", "idp:organization").stdout.strip()
-    assert plain == "organization"
+    assert engine.with_stack("vms", "config", "get", "idp:organization").stdout.strip() == "organization"
 
 
-def test_stack_init_keeps_an_existing_salt(engine):
-    """A stack added later (or on the other runner) must reuse the salt, not re-key the file."""
-    init_stacks(engine, layers=("vms",))
-    values = set_ci_secrets(engine, layer="vms")
-    before = salts(engine.config_file.read_text())
-    init_stacks(engine, layers=("cluster", "platform", "projects"))
-    after = salts(engine.config_file.read_text())
-    assert before == after
-    shown = engine.with_stack("projects", "config", "--show-secrets", "--json").json()
-    assert {k: shown[k]["value"] for k in values} == values
+def test_secrets_set_through_different_stacks_share_the_salt(engine):
+    init_stacks(engine)
+    first = set_ci_secrets(engine, layer="vms")
+    salt = salts(engine.config_file.read_text())
+    second = set_ci_secrets(engine, layer="projects")
+    assert salts(engine.config_file.read_text()) == salt
+    shown = engine.with_stack("cluster", "config", "--show-secrets", "--json").json()
+    assert {k: shown[k]["value"] for k in second} == second
+    assert first != second
+
+
+def test_per_stack_salt_files_do_not_matter(engine):
+    """Stack files left by `stack init` (salts of their own) neither help nor hurt."""
+    init_stacks(engine, keep_stack_files=True)
+    values = set_ci_secrets(engine, layer="cluster")
+    for layer in LAYERS:
+        shown = engine.with_stack(layer, "config", "--show-secrets", "--json").json()
+        assert {k: shown[k]["value"] for k in values} == values
 
 
 def test_wrong_passphrase_is_refused(engine):
@@ -67,13 +88,12 @@ def test_wrong_passphrase_is_refused(engine):
 
 
 def test_no_plain_secret_in_backend_state(engine):
-    """Secrets reach the program as secrets; the backend's state files never hold the value."""
+    """After a run of the program the backend's files never hold a secret's value."""
     init_stacks(engine, layers=("platform",))
     values = set_ci_secrets(engine)
-    backend = engine.env["PULUMI_BACKEND_URL"].removeprefix("file://")
-    from pathlib import Path
-
-    for path in Path(backend).rglob("*"):
+    engine.with_stack("platform", "preview", check=False, timeout=900)
+    backend = Path(engine.env["PULUMI_BACKEND_URL"].removeprefix("file://"))
+    for path in backend.rglob("*"):
         if path.is_file():
             data = path.read_bytes()
             for key, value in values.items():

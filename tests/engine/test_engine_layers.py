@@ -13,17 +13,13 @@ naming each plugin the toolchain could not build and why.
 
 from __future__ import annotations
 
-import json
-import os
 import socket
 import subprocess
 import time
-from pathlib import Path
-
 import pytest
 import yaml
 
-from pulumi_cli import BIN, PROVIDER_PAIRS, REPO, Engine, init_stacks, make_engine, require_binaries, set_ci_secrets
+from pulumi_cli import BIN, PROVIDER_PAIRS, Engine, init_stacks, make_engine, require_binaries, secret_keys, set_ci_secrets
 
 pytestmark = pytest.mark.usefixtures("langhost_built")
 
@@ -32,13 +28,25 @@ def preview(engine: Engine, layer: str, check: bool = False):
     return engine.with_stack(layer, "preview", "--diff", check=check, timeout=900)
 
 
-def test_cluster_stops_naming_the_missing_vms_stack(engine):
+def test_cluster_names_the_missing_vms_outputs_and_the_command(engine):
+    """ci-vms exists but was never deployed: the program's own message, before any resource."""
+    init_stacks(engine, layers=("vms", "cluster"))
+    result = preview(engine, "cluster")
+    assert result.returncode != 0
+    assert "stack reference organization/idp/ci-vms: missing output(s) clusterName, endpoint" in result.output, (
+        result.output[-3000:]
+    )
+    assert "run `pulumi up --stack ci-vms --config-file Pulumi.ci.yaml`" in result.output
+    assert "idp:talos" not in result.output
+
+
+def test_cluster_without_a_vms_stack_fails_in_the_engine(engine):
+    """No ci-vms stack at all: the engine fails the StackReference read itself, so the message is
+    the engine's (it names the stack) and the program's hint with the command is never reached."""
     init_stacks(engine, layers=("cluster",))
     result = preview(engine, "cluster")
     assert result.returncode != 0
-    assert "stack reference organization/idp/ci-vms" in result.output, result.output[-3000:]
-    assert "pulumi up --stack ci-vms --config-file Pulumi.ci.yaml" in result.output
-    # It stopped before registering anything of its own.
+    assert 'unknown stack "organization/idp/ci-vms"' in result.output, result.output[-3000:]
     assert "idp:talos" not in result.output
 
 
@@ -46,25 +54,29 @@ def test_platform_needs_its_secrets_before_anything_else(engine):
     init_stacks(engine, layers=("platform",))
     result = preview(engine, "platform")
     assert result.returncode != 0
-    for key in ("idp:ldapBindPassword", "idp:s3AccessKeyId", "idp:s3SecretAccessKey"):
+    for key in secret_keys("platform"):
         assert f"config error: {key}: missing" in result.output, result.output[-3000:]
+    assert "StackReference" not in result.output
 
 
 def test_platform_gets_its_secrets_then_stops_at_the_cluster_reference(engine):
-    init_stacks(engine, layers=("platform",))
+    init_stacks(engine, layers=("cluster", "platform"))
     set_ci_secrets(engine)
     result = preview(engine, "platform")
     assert result.returncode != 0
     assert "config error" not in result.output, result.output[-3000:]
-    assert "stack reference organization/idp/ci-cluster" in result.output, result.output[-3000:]
-    assert "pulumi up --stack ci-cluster --config-file Pulumi.ci.yaml" in result.output
+    assert "stack reference organization/idp/ci-cluster: missing output(s)" in result.output, result.output[-3000:]
+    assert "run `pulumi up --stack ci-cluster --config-file Pulumi.ci.yaml`" in result.output
 
 
-def test_projects_stops_naming_the_missing_cluster_stack(engine):
-    init_stacks(engine, layers=("projects",))
+def test_projects_stops_at_its_first_missing_reference(engine):
+    init_stacks(engine, layers=("cluster", "platform", "projects"))
+    set_ci_secrets(engine)
     result = preview(engine, "projects")
     assert result.returncode != 0
-    assert "stack reference organization/idp/ci-" in result.output, result.output[-3000:]
+    assert "stack reference organization/idp/ci-cluster: missing output(s)" in result.output or (
+        "stack reference organization/idp/ci-platform: missing output(s)" in result.output
+    ), result.output[-3000:]
 
 
 def test_invalid_environment_stops_before_any_resource(engine):
@@ -82,7 +94,7 @@ def test_invalid_environment_stops_before_any_resource(engine):
 
 
 def test_stack_name_must_name_a_layer(engine):
-    engine.run("stack", "init", "organization/idp/ci-network", "--config-file", str(engine.config_file))
+    engine.run("stack", "init", "organization/idp/ci-network")
     result = engine.run(
         "preview", "--stack", "organization/idp/ci-network", "--config-file", str(engine.config_file), check=False
     )
