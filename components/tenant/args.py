@@ -280,7 +280,7 @@ def project_isolation_errors(projects: list[TenantProjectArgs]) -> list[tuple[st
                     f"Argo CD destinations {other.name}-*; choose a name that does not start with {other.name}-",
                 ))
         group = project.group.lower()
-        if group in groups:
+        if group in groups and projects[groups[group]].name != project.name:  # same name: reported already
             errors.append((
                 f"projects[{j}].teamGroup",
                 f"group {project.group} already owns projects[{groups[group]}]; Vault maps one LDAP group to one "
