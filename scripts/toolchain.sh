@@ -181,7 +181,8 @@ build_provider() { # name module sdkmodule version
   pseudo=$(printf '%s' "$info" | python3 -c 'import json,sys,datetime
 d=json.load(sys.stdin); o=d.get("Origin") or {}
 t=datetime.datetime.strptime(d["Time"],"%Y-%m-%dT%H:%M:%SZ").strftime("%Y%m%d%H%M%S")
-print(f"v{sys.argv[1]}.0.0-{t}-{o[\"Hash\"][:12]}" if o.get("Hash") else "")' "$major")
+h=o.get("Hash","")
+print(f"v{sys.argv[1]}.0.0-{t}-{h[:12]}" if h else "")' "$major")
   if [ -z "$pseudo" ]; then
     skip "$name" "the proxy's record of $sdkmod@v$ver names no commit, so no pseudo-version can be formed"
     return 1

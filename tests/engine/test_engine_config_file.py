@@ -98,3 +98,33 @@ def test_no_plain_secret_in_backend_state(engine):
             data = path.read_bytes()
             for key, value in values.items():
                 assert value.encode() not in data, f"{key} in plain text in {path}"
+
+
+MINIMAL_PROGRAM = '''import pulumi
+
+pulumi.export("ldapBindPassword", pulumi.Config("idp").require_secret("ldapBindPassword"))
+'''
+
+
+def test_each_stack_state_takes_the_shared_salt(engine):
+    """After `up` with --config-file, every stack's state records the shared file's salt, and
+    `stack output --show-secrets` (which has no --config-file flag) decrypts without any
+    per-stack file. The project's own layers cannot complete an `up` without provider plugins,
+    so a two-line program in the same project stands in for them here; the mechanism under test
+    is the CLI's, not the program's."""
+    import json
+
+    (engine.workdir / "__main__.py").write_text(MINIMAL_PROGRAM)
+    init_stacks(engine, layers=("vms", "cluster"))
+    values = set_ci_secrets(engine, layer="vms")
+    salt = salts(engine.config_file.read_text())
+    for layer in ("vms", "cluster"):
+        engine.with_stack(layer, "up", "--yes", "--skip-preview", timeout=900)
+    backend = Path(engine.env["PULUMI_BACKEND_URL"].removeprefix("file://"))
+    for layer in ("vms", "cluster"):
+        state = json.loads((backend / ".pulumi" / "stacks" / "idp" / f"ci-{layer}.json").read_text())
+        provider = state["checkpoint"]["latest"]["secrets_providers"]
+        assert provider["type"] == "passphrase"
+        assert [provider["state"]["salt"]] == salt, f"ci-{layer} state has another salt"
+        shown = engine.run("stack", "output", "ldapBindPassword", "--show-secrets", "--stack", engine.stack(layer))
+        assert shown.stdout.strip() == values["idp:ldapBindPassword"]
