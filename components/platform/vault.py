@@ -24,7 +24,9 @@ import pulumi_kubernetes as k8s
 from pydantic import Field, field_validator
 
 from components.model import Fqdn, K8sName, Resources
+from components.platform.cert_manager import CLUSTER_ISSUER
 from components.platform.chart import ChartRef, DeliveryArgs, PlatformChart, PlatformChartArgs, standard_labels
+from components.platform.traefik import INGRESS_CLASS
 from components.platform.vault_init import DEFAULT_SHARES, DEFAULT_THRESHOLD, VaultInit
 
 NAMESPACE = "vault"
@@ -38,8 +40,8 @@ class VaultArgs(DeliveryArgs):
     chart: ChartRef = ChartRef(repo="https://helm.releases.hashicorp.com", name="vault", version="0.34.1")
     replicas: int = Field(3, ge=3, le=7, description="Raft voters; odd so a majority survives one loss")
     hostname: Fqdn | None = Field(None, description="UI/API host name; default vault.<idp:global.domain>")
-    ingress_class: str = "traefik"
-    cluster_issuer: K8sName = Field("idp-ca", description="cert-manager ClusterIssuer for the ingress certificate")
+    ingress_class: str = INGRESS_CLASS
+    cluster_issuer: K8sName = Field(CLUSTER_ISSUER, description="cert-manager ClusterIssuer for the ingress certificate")
     storage_class: K8sName = "vault-longhorn-retain"
     longhorn_replicas: int = Field(3, ge=1, le=5)
     data_size_gi: int = Field(10, ge=1)

@@ -16,6 +16,10 @@ through the ingress; everything here depends on Vault being unsealed.
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
+from pathlib import Path
+
 import pulumi
 import pulumi_vault as vault
 from pydantic import Field
@@ -71,6 +75,20 @@ path "secret/*" {
 """
 
 
+def ca_file(pem: str | None) -> str | None:
+    """Path of a file holding `pem`, for the provider's `ca_cert_file` (the provider reads files only).
+
+    Named after the content's hash in the temp directory, so every run writes the same file and
+    parallel stacks with different CAs never collide. The root CA is public; nothing secret lands here.
+    """
+    if not pem:
+        return None
+    path = Path(tempfile.gettempdir()) / f"idp-platform-ca-{hashlib.sha256(pem.encode()).hexdigest()[:16]}.pem"
+    if not path.exists() or path.read_text() != pem:
+        path.write_text(pem)
+    return str(path)
+
+
 def eso_policy(kv_path: str) -> str:
     return f"""# External Secrets (ClusterSecretStore for platform namespaces): read platform secrets.
 path "{kv_path}/data/platform/*" {{
@@ -80,6 +98,13 @@ path "{kv_path}/metadata/platform/*" {{
   capabilities = ["read", "list"]
 }}
 """
+
+
+def _depends_on(opts: pulumi.ResourceOptions | None) -> list[pulumi.Resource]:
+    deps = opts.depends_on if opts else None
+    if deps is None:
+        return []
+    return list(deps) if isinstance(deps, (list, tuple)) else [deps]
 
 
 class VaultConfigArgs(Model):
@@ -135,6 +160,7 @@ class VaultConfig(pulumi.ComponentResource):
         root_token: pulumi.Input[str],
         ldap: LdapBinding,
         ldap_bind_password: pulumi.Input[str],
+        ca_certificate: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("idp:platform:VaultConfig", name, {}, opts)
@@ -142,10 +168,13 @@ class VaultConfig(pulumi.ComponentResource):
             f"{name}-provider",
             address=address,
             token=pulumi.Output.secret(root_token),
+            # The ingress certificate comes from the platform CA created in the same run.
+            ca_cert_file=None if ca_certificate is None else pulumi.Output.from_input(ca_certificate).apply(ca_file),
             skip_tls_verify=args.skip_tls_verify,
             skip_child_token=True,
             max_retries=args.max_retries,
-            opts=pulumi.ResourceOptions(parent=self),
+            # Every resource here uses this provider: what the component waits for, it waits for.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=_depends_on(opts)),
         )
         child = pulumi.ResourceOptions(parent=self, provider=self.provider)
         kv = vault.Mount(

@@ -191,8 +191,12 @@ def test_vault_configuration(platform):
     provider = _one(platform, "pulumi:providers:vault")
     assert is_secret_envelope(provider.inputs["token"])
     init = _one(platform, "pulumi-python:dynamic:Resource", "vault-init")
-    # everything that talks to Vault waits for the unseal
+    # everything that talks to Vault waits for the unseal, the ingress controller and the CA issuer
     assert init.urn in provider.depends_on
+    for token in ("idp:platform:Traefik", "idp:platform:CertManager"):
+        # a dependency on a component is a dependency on its children
+        assert any(f"{token}$" in dep for dep in provider.depends_on), token
+    assert provider.inputs["caCertFile"].endswith(".pem")
 
 
 def test_projects_stack_gets_address_and_scoped_token_as_secrets(platform):
