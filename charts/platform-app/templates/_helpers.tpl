@@ -17,7 +17,8 @@ characters; selector labels are only name and instance because selectors are imm
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
-{{/* Stop with a message naming the missing value, before anything is rendered. */}}
+{{/* Stop with a message naming the offending value; every template includes it first, because
+Helm renders templates in no guaranteed order. */}}
 {{- define "platform-app.validate" -}}
 {{- if not .Values.app.team -}}
 {{- fail "app.team is required: the owning team (label app.kubernetes.io/team)" -}}
