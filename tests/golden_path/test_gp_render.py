@@ -148,10 +148,10 @@ def test_cli_rejects_a_misspelt_key_with_exit_2_and_its_location(tmp_path: Path)
 
 def test_cli_rejects_a_misspelt_key_in_values_yaml(tmp_path: Path) -> None:
     path = tmp_path / "values.yaml"
-    path.write_text("app:\n  name: hello\n  team: web\n  project: webshop\nreplicaz: 2\n")
+    path.write_text("app:\n  name: hello\n  team: web\n  project: webshop\nimage:\n  repository: webshop/hello\nreplicaz: 2\n")
     result = _cli("validate", str(path))
     assert result.exit_code == 2
-    assert result.output.strip() == f"{path}:5: replicaz: unknown key (did you mean 'replicas'?)"
+    assert result.output.strip() == f"{path}:7: replicaz: unknown key (did you mean 'replicas'?)"
 
 
 @pytest.mark.parametrize("args,message", [
