@@ -26,7 +26,7 @@ from pydantic import Field, field_validator
 from components.model import Fqdn, K8sName, Resources
 from components.platform.cert_manager import CLUSTER_ISSUER
 from components.platform.chart import ChartRef, DeliveryArgs, PlatformChart, PlatformChartArgs, standard_labels
-from components.platform.traefik import INGRESS_CLASS
+from components.platform.traefik import INGRESS_CLASS, TLS_ROUTER_ANNOTATIONS
 from components.platform.vault_init import DEFAULT_SHARES, DEFAULT_THRESHOLD, VaultInit
 
 NAMESPACE = "vault"
@@ -146,7 +146,7 @@ def vault_values(args: VaultArgs, host: str) -> dict:
                 "enabled": True,
                 "ingressClassName": args.ingress_class,
                 "activeService": True,
-                "annotations": {"cert-manager.io/cluster-issuer": args.cluster_issuer},
+                "annotations": {"cert-manager.io/cluster-issuer": args.cluster_issuer, **TLS_ROUTER_ANNOTATIONS},
                 "hosts": [{"host": host, "paths": []}],
                 "tls": [{"secretName": "vault-tls", "hosts": [host]}],
             },

@@ -8,7 +8,10 @@
 - a file audit device writing to the audit volume (`/vault/audit/audit.log`);
 - a scoped, renewable token for the projects stack (policy `projects-provisioner`: mounts,
   policies, Kubernetes roles and LDAP groups for tenant projects -- not `secret/` and not `sys/`
-  beyond that), exported as a secret together with the address.
+  beyond that), exported as a secret together with the address. Roles and group mappings it
+  writes may only carry `project-*` policies. It can still write the *content* of `project-*`
+  policies, which open-source Vault cannot constrain (Sentinel is Enterprise), so it is a
+  platform credential: only the projects pipeline holds it.
 
 The provider authenticates with the root token from `VaultInit` and talks to the external address
 through the ingress; everything here depends on Vault being unsealed.
@@ -46,11 +49,25 @@ path "sys/mounts/+/tune" {
 path "sys/policies/acl/project-*" {
   capabilities = ["create", "read", "update", "delete", "list"]
 }
+# Roles and group mappings may only hand out project policies, never admin.
 path "auth/kubernetes/role/project-*" {
   capabilities = ["create", "read", "update", "delete", "list"]
+  allowed_parameters = {
+    "token_policies" = ["project-*"]
+    "*"              = []
+  }
 }
 path "auth/ldap/groups/*" {
   capabilities = ["create", "read", "update", "delete", "list"]
+  allowed_parameters = {
+    "policies" = ["project-*"]
+  }
+}
+path "auth/ldap/groups/VaultAdmin" {
+  capabilities = ["deny"]
+}
+path "auth/ldap/groups/vaultadmin" {
+  capabilities = ["deny"]
 }
 path "auth/token/create" {
   capabilities = ["update"]

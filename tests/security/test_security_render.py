@@ -123,7 +123,8 @@ def test_vault_release_is_ha_raft_with_retry_join_storage_ingress_and_no_injecto
     assert ingress["enabled"] and ingress["activeService"]
     assert ingress["hosts"][0]["host"] == "vault.lab.idp.internal"
     assert ingress["tls"] == [{"secretName": "vault-tls", "hosts": ["vault.lab.idp.internal"]}]
-    assert ingress["annotations"]["cert-manager.io/cluster-issuer"]
+    assert ingress["annotations"]["cert-manager.io/cluster-issuer"] == "platform-ca"
+    assert ingress["annotations"]["traefik.ingress.kubernetes.io/router.entrypoints"] == "websecure"
     assert values["ui"]["enabled"]
     assert "sealedcode=204" in server["readinessProbe"]["path"]
     _assert_resources(server["resources"], "vault server")
@@ -185,6 +186,8 @@ def test_vault_configuration(platform):
     policies = {r.inputs["name"]: r.inputs["policy"] for r in platform.resources if r.type == "vault:index/policy:Policy"}
     assert set(policies) == {"admin", "projects-provisioner", "eso-platform"}
     assert 'path "secret/*"' in policies["projects-provisioner"] and '"deny"' in policies["projects-provisioner"]
+    assert '"token_policies" = ["project-*"]' in policies["projects-provisioner"]
+    assert 'path "auth/ldap/groups/VaultAdmin"' in policies["projects-provisioner"]
     assert 'path "secret/data/platform/*"' in policies["eso-platform"]
     token = _one(platform, "vault:index/token:Token")
     assert token.inputs["policies"] == ["projects-provisioner"] and token.inputs["renewable"]
