@@ -16,7 +16,7 @@
 # exits 0: a tool that cannot be built is reported in one line and the tests that need it skip.
 #
 # Environment: IDP_TOOLS_DIR (default <repo>/.tools; binaries in $TOOLS_DIR/bin), TOOLCHAIN_BUDGET
-# (seconds, default 3000), TOOLCHAIN_ONLY (same as --only).
+# (seconds, default 3600), TOOLCHAIN_ONLY (same as --only).
 set -uo pipefail
 
 # ---- pinned versions: the only place a version is written ------------------------------------
@@ -40,9 +40,9 @@ PROVIDERS=(
   "harbor       github.com/pulumiverse/pulumi-harbor/provider/v3     github.com/pulumiverse/pulumi-harbor/sdk/v3  3.10.21"
 )
 # Build order (by value) and the measured cold build time of each on 2 cores, used by --budget.
-TOOLS=(pulumi language-python kubernetes talos tls random command helm kyverno trivy vcsim vsphere vault harbor)
+TOOLS=(pulumi language-python kubernetes talos tls random command helm kyverno trivy vcsim govc vsphere vault harbor)
 declare -A COLD_SECONDS=(
-  [pulumi]=900 [language-python]=120 [helm]=420 [kyverno]=1500 [trivy]=1500 [vcsim]=240
+  [pulumi]=900 [language-python]=120 [helm]=420 [kyverno]=1500 [trivy]=1500 [vcsim]=240 [govc]=240
   [kubernetes]=900 [talos]=900 [tls]=900 [random]=600 [command]=600 [vsphere]=900 [vault]=900 [harbor]=600
 )
 # -------------------------------------------------------------------------------------------------
@@ -53,7 +53,7 @@ BIN=$TOOLS_DIR/bin
 SRC=$TOOLS_DIR/src
 LOGS=$TOOLS_DIR/logs
 STAMPS=$TOOLS_DIR/stamps
-BUDGET=${TOOLCHAIN_BUDGET:-3000}
+BUDGET=${TOOLCHAIN_BUDGET:-3600}
 ONLY=${TOOLCHAIN_ONLY:-}
 MODE=build
 STRICT=0
@@ -83,12 +83,19 @@ FAILED=0
 START=$(date +%s)
 
 say() { printf 'toolchain: %s\n' "$*"; }
-skip() { say "$1: not built: $2"; FAILED=1; }
+# Every tool that is not built leaves its one-line reason in logs/<tool>.reason for the tests'
+# skip messages; a successful build removes it.
+skip() { say "$1: not built: $2"; echo "$2" >"$LOGS/$1.reason"; FAILED=1; }
 stamp_ok() { [ -x "$BIN/$2" ] && [ "$(cat "$STAMPS/$1" 2>/dev/null)" = "$3" ]; }
 record() { # tool version seconds result
   printf '%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$1" "$2" "$3" "$4" >>"$LOGS/build-times.tsv"
 }
-first_error() { grep -m1 -E 'error|not available|cannot|no required|missing|undefined|403|404|410' "$1" | cut -c1-220; }
+first_error() { # the proxy's status ("403 Forbidden") when there is one, else the first error line
+  local status
+  status=$(grep -o -m1 -E '(403|404|410) [A-Za-z ]+' "$1" | head -1)
+  if [ -n "$status" ]; then echo "$status"; return; fi
+  grep -m1 -E 'error|not available|cannot|no required|missing|undefined' "$1" | cut -c1-200
+}
 
 # Downloads module@version and prints its directory in the module cache (empty on failure; the
 # proxy's answer is left in $2).
@@ -116,6 +123,7 @@ go_build() { # tool dir pkg out ldflags version
   say "$1: building $6 (log: $log)"
   if (cd "$2" && nice -n 10 go build -trimpath -ldflags "-s -w $5" -o "$BIN/$4" "$3") >>"$log" 2>&1; then
     echo "$6" >"$STAMPS/$1"
+    rm -f "$LOGS/$1.reason"
     record "$1" "$6" $((SECONDS - t0)) built
     say "$1: built $6 in $((SECONDS - t0))s"
     return 0
@@ -174,7 +182,7 @@ build_provider() { # name module sdkmodule version
   stamp_ok "$name" "pulumi-resource-$name" "v$ver" && return 0
   : >"$log"
   info=$(curl -fsS -m 60 "$GOPROXY_URL/$sdkmod/@v/v$ver.info" 2>&1) || {
-    skip "$name" "the proxy does not serve $sdkmod@v$ver, so the release commit is unknown (${info:0:120})"
+    skip "$name" "the module proxy does not serve $sdkmod@v$ver ($(printf '%s' "$info" | grep -o -E '[0-9]{3}' | tail -1)), so the release commit of the pip package's version is unknown"
     return 1
   }
   major=$(printf '%s' "$mod" | sed -n 's#.*/v\([0-9][0-9]*\)$#\1#p'); major=${major:-0}
@@ -227,6 +235,13 @@ build_vcsim() {
     "-X main.buildVersion=$GOVMOMI_VERSION"
 }
 
+# govc (same module as vcsim) lets the tests check that Pulumi.ci.yaml names objects vcsim has.
+build_govc() {
+  stamp_ok govc govc "$GOVMOMI_VERSION" && return 0
+  build_module_program govc github.com/vmware/govmomi ./govc "$GOVMOMI_VERSION" govc \
+    "-X github.com/vmware/govmomi/govc/flags.BuildVersion=$GOVMOMI_VERSION"
+}
+
 provider_row() { local r n; for r in "${PROVIDERS[@]}"; do read -r n _ <<<"$r"; [ "$n" = "$1" ] && { echo "$r"; return; }; done; }
 
 # The version each tool is pinned to, as its stamp file records it after a build.
@@ -236,7 +251,7 @@ pinned_version() {
     helm) echo "$HELM_VERSION" ;;
     kyverno) echo "$KYVERNO_VERSION" ;;
     trivy) echo "$TRIVY_VERSION" ;;
-    vcsim) echo "$GOVMOMI_VERSION" ;;
+    vcsim|govc) echo "$GOVMOMI_VERSION" ;;
     *) local row; row=$(provider_row "$1"); echo "v${row##* }" ;;
   esac
 }
@@ -249,6 +264,7 @@ build_tool() {
     kyverno) build_kyverno ;;
     trivy) build_trivy ;;
     vcsim) build_vcsim ;;
+    govc) build_govc ;;
     *) local row; row=$(provider_row "$1")
        if [ -z "$row" ]; then say "$1: unknown tool"; return 1; fi
        # shellcheck disable=SC2086
@@ -258,7 +274,7 @@ build_tool() {
 
 binary_of() {
   case "$1" in
-    pulumi|helm|kyverno|trivy|vcsim) echo "$1" ;;
+    pulumi|helm|kyverno|trivy|vcsim|govc) echo "$1" ;;
     language-python) echo pulumi-language-python ;;
     *) echo "pulumi-resource-$1" ;;
   esac
@@ -273,6 +289,7 @@ version_of() {
     kyverno) "$b" version 2>/dev/null | sed -n 's/^Version: *//p' ;;
     trivy) "$b" --version 2>/dev/null | sed -n 's/^Version: *//p' ;;
     vcsim) "$b" version 2>/dev/null | sed -n 's/^Build Version: *//p' ;;
+    govc) "$b" version 2>/dev/null | awk '{print $2}' ;;
     language-python) "$b" --version 2>/dev/null ;;
     *) cat "$STAMPS/$1" 2>/dev/null ;;
   esac

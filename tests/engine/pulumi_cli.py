@@ -31,23 +31,11 @@ LAYERS = ("vms", "cluster", "platform", "projects")
 
 
 def why_missing(tool: str) -> str:
-    """The toolchain's own one-line reason for a tool it did not build, if it left one."""
-    reason = ""
-    times = LOGS / "build-times.tsv"
-    download = LOGS / f"{tool}.download.json"
-    if download.exists():
-        text = download.read_text(errors="replace")
-        for line in text.splitlines():
-            if "not available" in line or "Error" in line or "403" in line:
-                reason = line.strip().strip('",')[:200]
-                break
-    if not reason and times.exists():
-        for line in reversed(times.read_text().splitlines()):
-            parts = line.split("\t")
-            if len(parts) == 5 and parts[1] == tool:
-                reason = f"last build {parts[4]} after {parts[3]}s, see .tools/logs/{tool}.log"
-                break
-    return reason or "run scripts/toolchain.sh to build it"
+    """The toolchain's own one-line reason for a tool it did not build (logs/<tool>.reason)."""
+    reason = LOGS / f"{tool}.reason"
+    if reason.exists():
+        return reason.read_text().strip()
+    return "not attempted yet: run scripts/toolchain.sh"
 
 
 def binary(name: str) -> Path:

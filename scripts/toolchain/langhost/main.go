@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -225,4 +226,82 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 		return &pulumirpc.RunResponse{Error: err.Error()}, nil
 	}
 	return &pulumirpc.RunResponse{}, nil
+}
+
+// RunPlugin runs a plugin whose source is a Python program (a policy pack's directory with
+// PulumiPolicy.yaml): `python <program directory> <args>`, its output streamed back to the engine,
+// which reads the plugin's gRPC port from the first line of stdout.
+func (h *host) RunPlugin(
+	req *pulumirpc.RunPluginRequest, server pulumirpc.LanguageRuntime_RunPluginServer,
+) error {
+	python, venv := pythonFor(req.GetInfo())
+	program := req.GetProgram()
+	if info := req.GetInfo(); info != nil && info.GetProgramDirectory() != "" {
+		program = info.GetProgramDirectory()
+	}
+	cmd := exec.CommandContext(server.Context(), python, append([]string{"-u", program}, req.GetArgs()...)...)
+	cmd.Dir = req.GetPwd()
+	env := req.GetEnv()
+	if len(env) == 0 {
+		env = os.Environ()
+	}
+	if venv != "" {
+		env = append(env, "VIRTUAL_ENV="+venv,
+			"PATH="+filepath.Join(venv, "bin")+string(os.PathListSeparator)+os.Getenv("PATH"))
+	}
+	cmd.Env = env
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting %s %s: %w", python, program, err)
+	}
+	sent := make(chan error, 2)
+	forward := func(r io.Reader, wrap func([]byte) *pulumirpc.RunPluginResponse) {
+		buf := make([]byte, 32*1024)
+		for {
+			n, readErr := r.Read(buf)
+			if n > 0 {
+				chunk := append([]byte(nil), buf[:n]...)
+				if err := server.Send(wrap(chunk)); err != nil {
+					sent <- err
+					return
+				}
+			}
+			if readErr != nil {
+				sent <- nil
+				return
+			}
+		}
+	}
+	go forward(stdout, func(b []byte) *pulumirpc.RunPluginResponse {
+		return &pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stdout{Stdout: b}}
+	})
+	go forward(stderr, func(b []byte) *pulumirpc.RunPluginResponse {
+		return &pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stderr{Stderr: b}}
+	})
+	// Both streams are drained before Wait, as os/exec requires for pipes.
+	firstErr := <-sent
+	if err := <-sent; firstErr == nil {
+		firstErr = err
+	}
+	code := 0
+	if err := cmd.Wait(); err != nil {
+		var exitErr *exec.ExitError
+		if !errors.As(err, &exitErr) {
+			return err
+		}
+		code = exitErr.ExitCode()
+	}
+	if firstErr != nil {
+		return firstErr
+	}
+	return server.Send(&pulumirpc.RunPluginResponse{
+		Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: int32(code)},
+	})
 }
