@@ -309,3 +309,31 @@ def test_client_sends_credentials(fake):
     assert fake.api.url("vault-1", "sys/seal-status").endswith(
         "/api/v1/namespaces/vault/pods/vault-1:8200/proxy/v1/sys/seal-status"
     )
+
+
+def test_provider_survives_pulumis_serialisation_into_a_fresh_process(fake):
+    """The engine runs a dynamic provider in its own process (`python -m pulumi.dynamic` in the
+    project directory) from the dill pickle the program registered: unpickle it there and use it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    blob = serialize_provider(VaultInitProvider())
+    script = (
+        "import base64, json, sys, dill\n"
+        "provider = dill.loads(base64.b64decode(sys.stdin.readline()))\n"
+        "props = json.loads(sys.stdin.readline())\n"
+        "out = provider.create(props).outs\n"
+        "print(json.dumps({'keys': len(out['unseal_keys']), 'unsealed': out['last_unsealed']}))\n"
+    )
+    repo = Path(__file__).resolve().parents[2]
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        input=blob + "\n" + json.dumps(_props(fake)) + "\n",
+        capture_output=True, text=True, cwd=repo, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"keys": 5, "unsealed": PODS}
+    assert fake.initialized and all(not p["sealed"] for p in fake.pods.values())
