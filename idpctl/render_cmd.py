@@ -24,7 +24,7 @@ import yaml
 
 from idpctl.envfile import read_file_config, validate_file
 from idpctl.policy_scan import scan
-from idpctl.runtime import LayerResult, mask, run_layers
+from idpctl.runtime import SECRET, LayerResult, is_secret_envelope, mask, run_layers, unwrap
 from stacks.config import LAYERS, ConfigError
 
 TALOS_CONFIG_CALL = "talos:machine/getConfiguration:getConfiguration"
@@ -36,10 +36,25 @@ def kubernetes_objects(result: LayerResult) -> list[dict]:
     for reg in result.resources:
         if not reg.type.startswith("kubernetes:") or reg.type.startswith("kubernetes:helm.sh/"):
             continue
-        inputs = mask(reg.inputs)
+        inputs = mask(_secret_keys_visible(reg.inputs))
         if "apiVersion" in inputs and "kind" in inputs:
             objects.append({k: v for k, v in inputs.items() if not k.startswith("__")})
     return objects
+
+
+def _secret_keys_visible(inputs: dict) -> dict:
+    """The SDK marks a Secret's whole `data`/`stringData` secret; mask its values, keep its keys.
+
+    So the rendered Secret is still a valid object and shows which keys it carries.
+    """
+    if inputs.get("kind") != "Secret":
+        return inputs
+    out = dict(inputs)
+    for field in ("data", "stringData"):
+        value = out.get(field)
+        if is_secret_envelope(value) and isinstance(unwrap(value), dict):
+            out[field] = {key: SECRET for key in unwrap(value)}
+    return out
 
 
 def manifest_filename(obj: dict) -> str:

@@ -87,6 +87,24 @@ def namespace_labels(pod_security: str) -> dict[str, str]:
     }
 
 
+def platform_namespace(
+    resource_name: str, namespace: str, pod_security: str, part_of: str = "idp-platform", *, parent: pulumi.Resource
+) -> k8s.core.v1.Namespace:
+    """A platform namespace with its Pod Security labels.
+
+    Components whose Secrets must exist before their chart starts (Argo CD's LDAP bind password,
+    Harbor's admin password) create the namespace with this, then the Secrets, then a
+    PlatformChart with `create_namespace=False` that depends on them.
+    """
+    return k8s.core.v1.Namespace(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=namespace, labels={**namespace_labels(pod_security), "app.kubernetes.io/part-of": part_of}
+        ),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
 def argocd_source(chart: ChartRef) -> dict[str, str]:
     """Argo CD names Helm OCI charts by registry path without the `oci://` scheme."""
     if chart.repo.startswith("oci://"):
@@ -108,14 +126,9 @@ class PlatformChart(pulumi.ComponentResource):
         labels = standard_labels(args.chart.name, args.release_name, args.chart.version, args.part_of)
         depends: list[pulumi.Resource] = []
         if args.create_namespace:
-            ns = k8s.core.v1.Namespace(
-                f"{name}-namespace",
-                metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=args.namespace, labels={**namespace_labels(args.pod_security), "app.kubernetes.io/part-of": args.part_of}
-                ),
-                opts=pulumi.ResourceOptions(parent=self),
+            depends.append(
+                platform_namespace(f"{name}-namespace", args.namespace, args.pod_security, args.part_of, parent=self)
             )
-            depends.append(ns)
         child = pulumi.ResourceOptions(parent=self, depends_on=depends)
         if args.delivery == "helm":
             self.ready = self._release(name, args, child)
