@@ -51,7 +51,8 @@ def traefik_values(args: TraefikArgs) -> dict:
         service["annotations"] = {"metallb.io/loadBalancerIPs": args.load_balancer_ip}
     return {
         "deployment": {"replicas": args.replicas},
-        "podDisruptionBudget": {"enabled": args.replicas > 1, "maxUnavailable": 1} if args.replicas > 1 else {"enabled": False},
+        # With two or more replicas a node drain keeps one Traefik serving.
+        "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1} if args.replicas > 1 else {"enabled": False},
         "resources": args.resources.to_k8s(),
         "service": service,
         "ingressClass": {"enabled": True, "isDefaultClass": True, "name": INGRESS_CLASS},
