@@ -10,7 +10,7 @@ import pytest
 
 from idpctl.render_cmd import kubernetes_objects
 from stacks.config import ConfigError, load_environment
-from tests.platform.helpers import APPLICATION, RELEASE, chart_registration, chart_values, lab_config, obj, objects, render_platform
+from tests.platform.helpers import APPLICATION, RELEASE, chart_registration, chart_values, lab_config, obj, objects, render_platform, waits_for
 
 PINNED = re.compile(r"^v?\d+\.\d+\.\d+$")
 SERVICES_I = {
@@ -155,3 +155,29 @@ def test_metallb_talos_control_plane_label_setting():
     config = lab_config()
     config["idp:platform"]["metallb"]["ignoreExcludeLb"] = True
     assert chart_values(render_platform(config), "metallb")["speaker"]["ignoreExcludeLB"] is True
+
+
+CRD_OWNERS = {
+    # API group of a custom resource -> the component whose chart installs its CRDs
+    "cert-manager.io": "cert-manager",
+    "traefik.io": "traefik",
+    "argoproj.io": "argocd",
+    "external-secrets.io": "external-secrets",
+    "metallb.io": "metallb",
+}
+
+
+def test_every_custom_resource_waits_for_the_chart_with_its_crds(lab):
+    checked = 0
+    for reg in lab.resources:
+        group = reg.type.split(":")[1].split("/")[0] if reg.type.startswith("kubernetes:") else ""
+        owner = CRD_OWNERS.get(group)
+        if owner is None or reg.name.startswith(f"{owner}-chart-"):
+            continue
+        if group == "argoproj.io" and reg.inputs.get("kind") == "Application":
+            owner_reg = chart_registration(lab, "argocd")  # platform Applications need Argo CD itself
+        else:
+            owner_reg = chart_registration(lab, owner)
+        assert waits_for(lab, reg, owner_reg), f"{reg.type} {reg.name} does not wait for the {owner} chart"
+        checked += 1
+    assert checked >= 15
