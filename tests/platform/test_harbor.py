@@ -150,3 +150,18 @@ def test_first_run_can_skip_the_api_phase():
     result = render_platform(config)
     assert not [r for r in result.resources if r.type.startswith("harbor:")]
     assert chart_registration(result, "harbor")
+
+
+def test_mirror_list_matches_its_schema():
+    import json
+
+    import jsonschema
+    import yaml as _yaml
+
+    root = Path(__file__).resolve().parents[2] / "platform"
+    text = (root / "images.yaml").read_text()
+    assert text.startswith("# yaml-language-server: $schema=./images.schema.json")
+    schema = json.loads((root / "images.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(_yaml.safe_load(text))
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(schema).validate({"images": ["registry.example/x:1"]})
