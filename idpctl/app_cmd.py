@@ -78,7 +78,8 @@ def render(file: Path, env: str, image_tag: str, pr: int | None, out: Path, doma
     """Render FILE to OUT/values.yaml and OUT/application.yaml for one environment."""
     registry, chart_repo = _registries(domain, registry, chart_repo)
     try:
-        result = rendering.render(file, env, image_tag=image_tag, registry=registry, chart_repo=chart_repo, pr=pr)
+        result = rendering.render(file, env, image_tag=image_tag, registry=registry, chart_repo=chart_repo,
+                                  domain=domain, pr=pr)
     except SpecError as exc:
         _fail(exc)
     for path in rendering.write(result, out, file.name):
@@ -98,7 +99,7 @@ def promote(file: Path, from_env: str, to_env: str, root: Path, domain: str, reg
     registry, chart_repo = _registries(domain, registry, chart_repo)
     try:
         tag = rendering.deployed_tag(root / from_env)
-        result = rendering.render(file, to_env, image_tag=tag, registry=registry, chart_repo=chart_repo)
+        result = rendering.render(file, to_env, image_tag=tag, registry=registry, chart_repo=chart_repo, domain=domain)
     except SpecError as exc:
         _fail(exc)
     for path in rendering.write(result, root / to_env, file.name):

@@ -13,6 +13,8 @@ from typing import Any
 
 from components.golden_path.chart import CHART_NAME, chart_version
 from components.golden_path.environments import Env, namespace
+from components.platform.chart import namespace_labels
+from components.tenant.labels import PREVIEW_LABEL, PROJECT_LABEL
 
 ARGOCD_NAMESPACE = "argocd"
 IN_CLUSTER = "https://kubernetes.default.svc"
@@ -37,8 +39,10 @@ def application(values: dict[str, Any], env: Env, *, chart_repo: str, pr: int | 
     }
     if env == "preview":
         sync_options.append("CreateNamespace=true")
+        # The same labels the project's preview ApplicationSet gives its namespaces, so the same
+        # Kyverno policies (quota, limits, ingress, pull secret) complete this one.
         sync_policy["managedNamespaceMetadata"] = {
-            "labels": {"managed-by": "idp-platform", "idp.platform/project": project, "idp.platform/preview": "true"}
+            "labels": {**namespace_labels("restricted"), PROJECT_LABEL: project, PREVIEW_LABEL: "true"}
         }
     return {
         "apiVersion": "argoproj.io/v1alpha1",

@@ -1,11 +1,13 @@
 """What changes between staging, production and preview renders of the same application.
 
-Production is the application as written. Staging and previews share the production host's
-DNS zone with a derived first label (`shop.apps.x` -> `shop-staging.apps.x`, `shop-pr-12.apps.x`),
-so the platform's wildcard DNS covers them without a per-app record. Previews are small and
-disposable: one replica, no autoscaling, no PDB, no backups, no canary, no alert rules.
-These rules work on chart values, so they apply equally to platform.yaml, score.yaml and a
-hand-written values.yaml.
+Production is the application as written. Staging shares the production host's DNS zone with a
+derived first label (`shop.apps.x` -> `shop-staging.apps.x`). Previews follow the tenant
+project's preview contract (components/tenant/previews.py), so a preview looks the same whether
+the project's ApplicationSet or the pull-request pipeline created it: host
+`<app>-pr-<N>.<domain>`, one replica, no autoscaling, PDB or Reloader, rolling updates, and
+stateless -- no project secret, no Secret references, no volumes, database or broker (the
+preview quota allows no PersistentVolumeClaims). These rules work on chart values, so they apply
+equally to platform.yaml, score.yaml and a hand-written values.yaml.
 """
 
 from __future__ import annotations
@@ -22,14 +24,14 @@ def namespace(project: str, env: Env, pr: int | None = None) -> str:
     return f"{project}-pr-{pr}" if env == "preview" else f"{project}-{env}"
 
 
-def derive_host(host: str, env: Env, pr: int | None = None) -> str:
+def derive_host(host: str, env: Env, pr: int | None = None, *, name: str = "", domain: str = "") -> str:
+    """Production: `host`; staging: `<first label>-staging.<rest>`; preview: `<name>-pr-<N>.<domain>`."""
     if env == "production":
         return host
+    if env == "preview":
+        return f"{name}-pr-{pr}.{domain}"
     first, _, rest = host.partition(".")
-    suffix = f"pr-{pr}" if env == "preview" else "staging"
-    label = f"{first}-{suffix}"
-    if len(label) > 63:
-        label = f"{first[: 62 - len(suffix)]}-{suffix}"
+    label = f"{first[: 63 - len('-staging')]}-staging"
     return f"{label}.{rest}" if rest else label
 
 
@@ -50,17 +52,13 @@ def _preview(values: dict[str, Any]) -> None:
     values["replicas"] = 1
     values["autoscaling"] = {"enabled": False}
     values["podDisruptionBudget"] = {"enabled": False}
+    values["reloader"] = {"enabled": False}
     values["strategy"] = {"type": "rolling"}
-    if values.get("ingress", {}).get("enabled"):
-        values["ingress"]["kind"] = values["ingress"].get("kind") or "Ingress"
-    database = values.get("database") or {}
-    if database.get("enabled"):
-        database["instances"] = 1
-        database.setdefault("backup", {})["enabled"] = False
-    if (values.get("rabbitmq") or {}).get("enabled"):
-        values["rabbitmq"]["replicas"] = 1
-    for volume in (values.get("persistence") or {}).values():
-        if isinstance(volume, dict) and volume.get("type") == "pvc":
-            volume["backup"] = False
+    # Stateless: the preview namespace has no project secret and its quota allows no volumes.
+    values["secrets"] = {"project": {"enabled": False}, "extra": None}
+    values["secretEnv"] = None
+    values["persistence"] = None
+    values["database"] = {"enabled": False}
+    values["rabbitmq"] = {"enabled": False}
     if (values.get("monitoring") or {}).get("enabled"):
         values["monitoring"]["rules"] = {}

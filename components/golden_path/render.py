@@ -67,17 +67,19 @@ def _check_values(source: Source) -> None:
 
 
 def render(
-    path: Path, env: Env, *, image_tag: str, registry: str, chart_repo: str, pr: int | None = None
+    path: Path, env: Env, *, image_tag: str, registry: str, chart_repo: str, domain: str, pr: int | None = None
 ) -> Rendered:
+    """Values and Application of FILE for `env`; `domain` names preview hosts (`<app>-pr-<N>.<domain>`)."""
     _check_inputs(env, image_tag, pr)
     kind, source, spec = load_spec(path)
     if spec is not None:
-        base = to_values(spec, env, pr)
+        base = to_values(spec, env, pr, domain)
     else:
         base = dict(source.data)
         ingress = base.get("ingress") or {}
         if ingress.get("host"):
-            base["ingress"] = {**ingress, "host": environments.derive_host(ingress["host"], env, pr)}
+            host = environments.derive_host(ingress["host"], env, pr, name=base["app"]["name"], domain=domain)
+            base["ingress"] = {**ingress, "host": host}
     values = environments.apply(base, env, image_tag=image_tag, registry=registry, pr=pr)
     problems = chart.schema_errors(values)
     if problems:  # the file was valid, so this is a bug in the translation: say so plainly

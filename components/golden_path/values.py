@@ -13,6 +13,7 @@ from typing import Any
 from components.golden_path.environments import Env, derive_host
 from components.golden_path.spec import CanaryStep, PlatformSpec, Probe
 from components.model import Resources
+from components.tenant.labels import pull_secret_name
 
 
 def resources(res: Resources) -> dict[str, Any]:
@@ -43,7 +44,7 @@ def _canary_steps(steps: list[CanaryStep]) -> list[dict[str, Any]]:
     return out
 
 
-def to_values(spec: PlatformSpec, env: Env, pr: int | None = None) -> dict[str, Any]:
+def to_values(spec: PlatformSpec, env: Env, pr: int | None = None, domain: str = "") -> dict[str, Any]:
     """Chart values for one environment of the application (image tag and registry set later)."""
     overrides = getattr(spec.environments, env)
     values: dict[str, Any] = {
@@ -61,6 +62,9 @@ def to_values(spec: PlatformSpec, env: Env, pr: int | None = None) -> dict[str, 
     }
     if spec.image.registry:
         values["image"]["registry"] = spec.image.registry
+    else:
+        # The platform Harbor is private; the tenant project puts this pull secret in its namespaces.
+        values["imagePullSecrets"] = [pull_secret_name(spec.project)]
     if spec.command:
         values["command"] = list(spec.command)
     if spec.args:
@@ -81,7 +85,7 @@ def to_values(spec: PlatformSpec, env: Env, pr: int | None = None) -> dict[str, 
             "targetMemoryUtilizationPercentage": scaling.memory,
         }
     if spec.ingress:
-        host = overrides.host or derive_host(spec.ingress.host, env, pr)
+        host = overrides.host or derive_host(spec.ingress.host, env, pr, name=spec.name, domain=domain)
         # Canary needs an IngressRoute: Rollouts moves weights through a TraefikService.
         kind = "IngressRoute" if spec.rollout.strategy == "canary" else "Ingress"
         values["ingress"] = {

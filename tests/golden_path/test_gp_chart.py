@@ -229,7 +229,7 @@ ENVS = [("staging", None), ("production", None), ("preview", 9)]
 def test_rendered_examples_template_to_valid_objects(example: Path, env: str, pr: int | None, tmp_path: Path,
                                                     helm, helm_template, schemas, gp) -> None:
     rendered = render.render(example, env, image_tag="0a1b2c3d", registry="harbor.lab.idp.internal",
-                             chart_repo="harbor.lab.idp.internal/platform", pr=pr)
+                             chart_repo="harbor.lab.idp.internal/platform", domain="lab.idp.internal", pr=pr)
     written = render.write(rendered, tmp_path, example.name)
     values_file = written[0]
     lint = gp.run([helm, "lint", str(CHART), "--strict", "--values", str(values_file)])

@@ -115,6 +115,8 @@ def test_deploy_promote_and_cleanup_commit_to_a_real_gitops_repository(tmp_path:
 
     step("deploy.sh", "staging", BITBUCKET_COMMIT="1111111111111111111111111111111111111111")
     step("deploy.sh", "preview", "12", BITBUCKET_COMMIT="2222222222222222222222222222222222222222")
+    skipped = step("deploy.sh", "preview", "13", BITBUCKET_COMMIT="3" * 40, BITBUCKET_BRANCH="preview/hello/x")
+    assert "managed by the project's preview ApplicationSet" in skipped.stdout
     step("promote.sh")
 
     check = tmp_path / "check"
@@ -123,6 +125,7 @@ def test_deploy_promote_and_cleanup_commit_to_a_real_gitops_repository(tmp_path:
     staging = yaml.safe_load((root / "staging" / "values.yaml").read_text())
     production = yaml.safe_load((root / "production" / "values.yaml").read_text())
     preview = yaml.safe_load((root / "preview-pr-12" / "application.yaml").read_text())
+    assert not (root / "preview-pr-13").exists()
     assert staging["image"]["tag"] == production["image"]["tag"] == "1" * 40
     assert production["app"]["environment"] == "production"
     assert preview["spec"]["destination"]["namespace"] == "webshop-pr-12"

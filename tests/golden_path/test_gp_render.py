@@ -25,7 +25,8 @@ TAG = "0123456789abcdef0123456789abcdef01234567"
 
 
 def _render(path: Path, env: str, pr: int | None = None) -> render.Rendered:
-    return render.render(path, env, image_tag=TAG, registry=REGISTRY, chart_repo=CHART_REPO, pr=pr)
+    return render.render(path, env, image_tag=TAG, registry=REGISTRY, chart_repo=CHART_REPO,
+                         domain="lab.idp.internal", pr=pr)
 
 
 def test_examples_cover_the_three_doors() -> None:
@@ -58,23 +59,38 @@ def test_example_renders_valid_application(path: Path, env: str, pr: int | None,
     assert app_values["environment"] == env
 
 
-def test_preview_is_small_disposable_and_isolated() -> None:
+def test_preview_follows_the_tenant_preview_contract() -> None:
+    """Small, stateless and labelled like the project's ApplicationSet previews (same quota, policies)."""
+    from components.tenant.previews import preview_host
+
     hello = REPO / "examples" / "hello" / "platform.yaml"
     production = _render(hello, "production").values
     preview = _render(hello, "preview", 7)
     values = preview.values
-    assert production["strategy"]["type"] == "canary" and production["database"]["backup"]["enabled"]
+    assert production["strategy"]["type"] == "canary" and production["database"]["enabled"]
     assert values["replicas"] == 1
     assert values["autoscaling"] == {"enabled": False}
     assert values["podDisruptionBudget"] == {"enabled": False}
+    assert values["reloader"] == {"enabled": False}
     assert values["strategy"] == {"type": "rolling"}
-    assert values["database"]["instances"] == 1 and values["database"]["backup"]["enabled"] is False
-    assert all(v["backup"] is False for v in values["persistence"].values())
+    assert values["database"] == {"enabled": False} and values["rabbitmq"] == {"enabled": False}
+    assert values["persistence"] is None and values["secretEnv"] is None
+    assert values["secrets"] == {"project": {"enabled": False}, "extra": None}
     assert values["monitoring"]["rules"] == {}
-    assert values["ingress"]["host"] == "hello-pr-7.apps.lab.idp.internal"
+    assert values["ingress"]["host"] == preview_host("lab.idp.internal", "hello", "7") == "hello-pr-7.lab.idp.internal"
+    assert chart.schema_errors(values) == []
     sync = preview.application["spec"]["syncPolicy"]
     assert "CreateNamespace=true" in sync["syncOptions"]
-    assert sync["managedNamespaceMetadata"]["labels"]["managed-by"] == "idp-platform"
+    labels = sync["managedNamespaceMetadata"]["labels"]
+    assert labels["idp.platform/preview"] == "true" and labels["idp.platform/project"] == "webshop"
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_platform_harbor_images_use_the_project_pull_secret() -> None:
+    from components.tenant.labels import pull_secret_name
+
+    values = _render(REPO / "examples" / "hello" / "platform.yaml", "staging").values
+    assert values["imagePullSecrets"] == [pull_secret_name("webshop")] == ["webshop-harbor-pull"]
 
 
 def test_environment_overrides_and_hosts() -> None:

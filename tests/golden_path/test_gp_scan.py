@@ -47,7 +47,7 @@ def test_ci_renders_have_no_high_or_critical_findings(values: Path, trivy: str, 
 def test_example_renders_have_no_high_or_critical_findings(example: Path, trivy: str, helm_template,
                                                           tmp_path: Path, gp) -> None:
     rendered = render.render(example, "production", image_tag="0a1b2c3d", registry="harbor.lab.idp.internal",
-                             chart_repo="harbor.lab.idp.internal/platform")
+                             chart_repo="harbor.lab.idp.internal/platform", domain="lab.idp.internal")
     values_file = render.write(rendered, tmp_path / "render", example.name)[0]
     objects = helm_template(values_file, release=rendered.values["app"]["name"])
     findings = _scan(trivy, objects, tmp_path, gp)

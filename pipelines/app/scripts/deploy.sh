@@ -5,6 +5,12 @@
 # Layout in the GitOps repository: apps/<project>/<app>/<env>/ (previews: .../preview-pr-<N>/).
 source "$(dirname "$0")/lib.sh"
 env=${1:?environment}; pr=${2:-}
+if [ "$env" = preview ] && [[ "${BITBUCKET_BRANCH:-}" == preview/* ]]; then
+  # Branches preview/<app>/<desc> are served by the project's preview ApplicationSet (it reads the
+  # app's values file from the pull request); a second Application would fight over the namespace.
+  echo "preview of ${BITBUCKET_BRANCH} is managed by the project's preview ApplicationSet; nothing to commit"
+  exit 0
+fi
 need BITBUCKET_COMMIT GITOPS_REPO
 app_identity
 file=${IDP_APP_FILE:-platform.yaml}
