@@ -143,7 +143,8 @@ def harbor_values(args: HarborArgs, host: str) -> dict:
             "ingress": {
                 "hosts": {"core": host},
                 "className": INGRESS_CLASS,
-                # Replaces the chart's nginx defaults; large layer uploads need no body limit on Traefik.
+                # Helm merges these with the chart's nginx annotations, which Traefik ignores;
+                # Traefik sets no request-body limit, so large layers upload as they are.
                 "annotations": dict(TLS_ROUTER_ANNOTATIONS),
             },
         },
