@@ -140,6 +140,11 @@ def test_full_values_wire_every_feature(helm_template, gp) -> None:
     egress_ports = {(p["port"], p["protocol"]) for rule in app_policy["egress"] for p in rule.get("ports", [])}
     assert {(53, "UDP"), (53, "TCP"), (5432, "TCP"), (5672, "TCP"), (443, "TCP")} <= egress_ports
     assert policies["orders-db"]["podSelector"] == {"matchLabels": {"cnpg.io/cluster": "orders-db"}}
+    # The namespace denies egress by default: replication, the API server and backups must pass.
+    db_egress = policies["orders-db"]["egress"]
+    assert {"to": [{"podSelector": {"matchLabels": {"cnpg.io/cluster": "orders-db"}}}]} in db_egress
+    assert {(p["port"]) for rule in db_egress for p in rule.get("ports", [])} == {6443, 443}
+    assert policies["orders-mq"]["policyTypes"] == ["Ingress", "Egress"]
 
     scrape = gp.one(objects, "VMServiceScrape")
     assert scrape["spec"]["endpoints"] == [{"port": "metrics", "path": "/metrics", "interval": "15s"}]
