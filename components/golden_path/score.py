@@ -138,7 +138,7 @@ class _Translator:
         cloc = ("containers", cname)
         if container.files:
             self.fail(cloc + ("files",), "files are not supported: bake them into the image or use variables")
-        spec.update(self._image(container.image, cloc + ("image",), spec.get("project")))
+        spec.update(self._image(container.image, cloc + ("image",)))
         if container.command:
             spec["command"] = container.command
         if container.args:
@@ -149,7 +149,7 @@ class _Translator:
         spec.update(self._provisioned(container, cloc, spec["ports"]))
         return spec
 
-    def _image(self, image: str, loc: Loc, project: str | None) -> dict[str, Any]:
+    def _image(self, image: str, loc: Loc) -> dict[str, Any]:
         if image == ".":
             return {}  # built from this repository: registry and repository take the defaults
         ref = image.split("@", 1)[0]
