@@ -54,7 +54,8 @@ registry() { echo "${IDP_REGISTRY:-harbor.${IDP_DOMAIN:?set IDP_DOMAIN or IDP_RE
 image_ref() { echo "$(registry)/${APP_REPOSITORY}:${BITBUCKET_COMMIT:?}"; }
 
 registry_login() {
-  local path=${HARBOR_VAULT_PATH:-${APP_PROJECT}/harbor-robot}
+  # Written by the tenant project (components/tenant/vault.py): registry, username, password.
+  local path=${HARBOR_VAULT_PATH:-${APP_PROJECT}/harbor}
   local user password
   user=$(vault_field "$path" username); password=$(vault_field "$path" password)
   [ -n "$user" ] && [ -n "$password" ] || die "Harbor robot credentials missing at Vault $path (username, password)"
