@@ -15,6 +15,8 @@ from __future__ import annotations
 import copy
 from typing import Any, Literal
 
+from components.tenant.labels import pull_secret_name
+
 Env = Literal["staging", "production", "preview"]
 ENVIRONMENTS: tuple[Env, ...] = ("staging", "production", "preview")
 
@@ -43,6 +45,8 @@ def apply(values: dict[str, Any], env: Env, *, image_tag: str, registry: str, pr
     image["tag"] = image_tag
     if not image.get("registry"):
         image["registry"] = registry
+        # The platform Harbor is private; the tenant project puts this pull secret in its namespaces.
+        out.setdefault("imagePullSecrets", [pull_secret_name(out["app"]["project"])])
     if env == "preview":
         _preview(out)
     return out

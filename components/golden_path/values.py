@@ -13,7 +13,6 @@ from typing import Any
 from components.golden_path.environments import Env, derive_host
 from components.golden_path.spec import CanaryStep, PlatformSpec, Probe
 from components.model import Resources
-from components.tenant.labels import pull_secret_name
 
 
 def resources(res: Resources) -> dict[str, Any]:
@@ -62,9 +61,6 @@ def to_values(spec: PlatformSpec, env: Env, pr: int | None = None, domain: str =
     }
     if spec.image.registry:
         values["image"]["registry"] = spec.image.registry
-    else:
-        # The platform Harbor is private; the tenant project puts this pull secret in its namespaces.
-        values["imagePullSecrets"] = [pull_secret_name(spec.project)]
     if spec.command:
         values["command"] = list(spec.command)
     if spec.args:

@@ -206,3 +206,8 @@ def test_promote_without_a_staging_render_says_what_to_do(tmp_path: Path) -> Non
     result = _cli("promote", str(REPO / "examples/hello/platform.yaml"), "--from", "staging", "--to", "production",
                   "--root", str(tmp_path))
     assert result.exit_code == 2 and "render that environment first" in result.output
+
+
+def test_values_yaml_on_the_platform_harbor_gets_the_pull_secret_too() -> None:
+    values = _render(REPO / "examples" / "billing-values" / "values.yaml", "production").values
+    assert values["image"]["registry"] == REGISTRY and values["imagePullSecrets"] == ["payments-harbor-pull"]
