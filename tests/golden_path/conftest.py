@@ -51,6 +51,11 @@ def trivy() -> str:
     return _tool("trivy")
 
 
+@pytest.fixture(scope="session")
+def kyverno() -> str:
+    return _tool("kyverno")
+
+
 def run(cmd: list[str], env: dict[str, str] | None = None, **kwargs) -> subprocess.CompletedProcess:
     """Run a real tool; helm keeps its caches out of the home directory."""
     env = {**(env or os.environ), "HELM_CACHE_HOME": "/tmp/idp-helm/cache",
