@@ -10,6 +10,7 @@ network, and no secure config value is ever decrypted.
 from __future__ import annotations
 
 import asyncio
+import base64
 import importlib
 import json
 from dataclasses import dataclass, field
@@ -141,6 +142,10 @@ _CLIENT_CONFIGURATION = {
     "client_key": "mock-talos-client-key",
 }
 
+MOCK_ROOT_CA = "-----BEGIN CERTIFICATE-----\nbW9jay1wbGF0Zm9ybS1yb290LWNh\n-----END CERTIFICATE-----\n"
+"""What the render exports as the root CA: PEM-shaped, never a usable certificate."""
+MOCK_ROOT_CA_B64 = base64.b64encode(MOCK_ROOT_CA.encode()).decode()
+
 FAKE_STATE = {
     "talos:machine/secrets:Secrets": lambda a: {
         "machineSecrets": {"cluster": {"id": "mock-cluster-id", "secret": "mock-cluster-secret"}},
@@ -150,6 +155,31 @@ FAKE_STATE = {
         "kubeconfigRaw": "apiVersion: v1\nkind: Config\nclusters: []\n",
         "kubernetesClientConfiguration": {"host": "https://mock:6443"},
     },
+    # The cosign key pair: a fixed PEM shape, so the Kyverno policy that embeds the public key renders.
+    "tls:index/privateKey:PrivateKey": lambda a: {
+        "publicKeyPem": "-----BEGIN PUBLIC KEY-----\nmock-cosign-public-key\n-----END PUBLIC KEY-----\n",
+        "privateKeyPem": "-----BEGIN EC PRIVATE KEY-----\nmock\n-----END EC PRIVATE KEY-----\n",
+    },
+    # Harbor names a project robot `robot$<project>+<name>` and generates its secret.
+    "harbor:index/robotAccount:RobotAccount": lambda a: {
+        "fullName": f"robot${(a.inputs.get('permissions') or [{}])[0].get('namespace')}+{a.inputs.get('name')}",
+        "secret": "mock-robot-secret",
+        "robotId": "1",
+    },
+    "harbor:index/project:Project": lambda a: {"projectId": "1"},
+    # Upstream registries get ids from Harbor; proxy-cache projects and replications reference them.
+    "harbor:index/registry:Registry": lambda a: {"registryId": 7},
+    # Generated passwords: a fixed value and its bcrypt shape (Traefik's basic-auth users line).
+    "random:index/randomPassword:RandomPassword": lambda a: {
+        "result": "mock-random-password",
+        "bcryptHash": "$2a$10$mockmockmockmockmockmuMOCKMOCKMOCKMOCKMOCKMOCKMOCKMOC",
+    },
+    # Reading back the root CA Secret cert-manager wrote (`Secret.get`, so a resource id is set).
+    "kubernetes:core/v1:Secret": lambda a: {"data": {"ca.crt": MOCK_ROOT_CA_B64, "tls.crt": MOCK_ROOT_CA_B64}}
+    if a.resource_id
+    else {},
+    # Vault issues the token (the platform's scoped token for the projects stack).
+    "vault:index/token:Token": lambda a: {"clientToken": "mock-vault-token"},
 }
 
 FAKE_CALLS = {

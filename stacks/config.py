@@ -22,8 +22,23 @@ from pydantic import Field, ValidationError, model_validator
 
 from components.model import PATH_ERROR, Fqdn, K8sName, Model, Port, raise_path_errors, range_addresses
 from components.platform.metallb import MetalLbArgs
+from components.platform.argo_rollouts import ArgoRolloutsArgs
+from components.platform.argocd import ArgoCdArgs
+from components.platform.cert_manager import CertManagerArgs
+from components.platform.harbor import HarborArgs
+from components.platform.renovate import RenovateArgs
+from components.platform.services import platform_services_errors
+from components.platform.traefik import TraefikArgs
+from components.platform.cosign import CosignArgs
+from components.platform.external_secrets import ExternalSecretsArgs
+from components.platform.kyverno import KyvernoArgs
+from components.platform.reloader import ReloaderArgs
+from components.platform.security_plane import security_plane_errors
+from components.platform.trivy_operator import TrivyOperatorArgs
+from components.platform.vault import VaultArgs
+from components.platform.vault_config import VaultConfigArgs
 from components.talos.args import TalosClusterArgs
-from components.tenant.args import TenantProjectArgs
+from components.tenant.args import TenantProjectArgs, project_isolation_errors
 from components.vsphere.vm import VsphereLocation
 
 NAMESPACE = "idp"
@@ -33,6 +48,7 @@ SECRET_KEYS: dict[str, tuple[str, tuple[str, ...]]] = {
     "ldapBindPassword": ("password of the LDAP bind account (idp:global.ldap.bindDn)", ("platform",)),
     "s3AccessKeyId": ("access key of the S3 backup bucket (idp:global.s3)", ("platform",)),
     "s3SecretAccessKey": ("secret key of the S3 backup bucket (idp:global.s3)", ("platform",)),
+    "gitopsRepoPassword": ("password or access token of the GitOps repository (idp:platform.argocd.gitops)", ("platform",)),
 }
 """Secret config keys: what each is, and which layers need it."""
 
@@ -105,6 +121,21 @@ class PlatformConfig(Model):
     """Layer 3: platform services, one key per component."""
 
     metallb: MetalLbArgs
+    # Platform services I: every key optional; Renovate is off until configured.
+    cert_manager: CertManagerArgs = Field(default_factory=CertManagerArgs)
+    traefik: TraefikArgs = Field(default_factory=TraefikArgs)
+    argocd: ArgoCdArgs = Field(default_factory=ArgoCdArgs)
+    argo_rollouts: ArgoRolloutsArgs = Field(default_factory=ArgoRolloutsArgs)
+    harbor: HarborArgs = Field(default_factory=HarborArgs)
+    renovate: RenovateArgs = Field(default_factory=RenovateArgs)
+    # Security plane: every key optional, the defaults are the lab's.
+    vault: VaultArgs = Field(default_factory=VaultArgs)
+    vault_config: VaultConfigArgs = Field(default_factory=VaultConfigArgs)
+    external_secrets: ExternalSecretsArgs = Field(default_factory=ExternalSecretsArgs)
+    cosign: CosignArgs = Field(default_factory=CosignArgs)
+    kyverno: KyvernoArgs = Field(default_factory=KyvernoArgs)
+    trivy_operator: TrivyOperatorArgs = Field(default_factory=TrivyOperatorArgs)
+    reloader: ReloaderArgs = Field(default_factory=ReloaderArgs)
 
 
 class EnvironmentConfig(Model):
@@ -122,6 +153,8 @@ class EnvironmentConfig(Model):
         errors: list[tuple[str, str]] = []
         errors += _metallb_pool_errors(self)
         errors += _project_errors(self)
+        errors += security_plane_errors(self.platform)
+        errors += platform_services_errors(self.platform)
         raise_path_errors(errors)
         return self
 
@@ -167,6 +200,7 @@ def _project_errors(env: EnvironmentConfig) -> list[tuple[str, str]]:
         for namespace in project.namespaces:
             if namespace in reserved or namespace.startswith("kube-"):
                 errors.append((where, f"namespace {namespace} of project {project.name} is reserved for the platform"))
+    errors += project_isolation_errors(env.projects)
     return errors
 
 
