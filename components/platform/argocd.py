@@ -11,13 +11,15 @@ Order inside the component (explicit, see docs/adr/0004-argocd-bootstrap.md):
 3. the chart (always Helm: Argo CD cannot deliver itself), with the server behind Traefik and a
    `platform-ca` certificate, RBAC `ArgoAdmin -> role:admin`, `ArgoReadOnly -> role:readonly`, and an
    empty default policy (no group, no access);
-4. AppProject `platform` (what platform services delivered with `delivery: argocd` belong to);
+4. AppProject `platform` (what platform services delivered with `delivery: argocd` belong to; its
+   source repositories are their chart repositories, OCI ones declared with `enableOCI`);
 5. the root ApplicationSet: a git directory generator over `apps/*` of the GitOps repository, so
    adding a directory there adds an Application.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Protocol, Sequence
 
 import pulumi
@@ -34,6 +36,7 @@ from components.platform.chart import (
     DeliveryArgs,
     PlatformChart,
     PlatformChartArgs,
+    argocd_source,
     platform_namespace,
     standard_labels,
 )
@@ -217,7 +220,7 @@ class ArgoCd(pulumi.ComponentResource):
         ldap: LdapSettings,
         ldap_bind_password: pulumi.Input[str],
         git_password: pulumi.Input[str],
-        chart_repos: Sequence[str] = (),
+        charts: Sequence[ChartRef] = (),
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("idp:platform:ArgoCd", name, {}, opts)
@@ -255,7 +258,8 @@ class ArgoCd(pulumi.ComponentResource):
             labels=labels,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, tls.issuer]),
         )
-        after_chart = pulumi.ResourceOptions(parent=self, depends_on=[chart.ready])
+        oci_repos = self._oci_repositories(name, charts, labels, in_namespace)
+        after_chart = pulumi.ResourceOptions(parent=self, depends_on=[chart.ready, *oci_repos])
         self.project = k8s.apiextensions.CustomResource(
             f"{name}-platform-project",
             api_version="argoproj.io/v1alpha1",
@@ -263,7 +267,7 @@ class ArgoCd(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(name=PLATFORM_PROJECT, namespace=NAMESPACE, labels=labels),
             spec={
                 "description": "Platform services and the GitOps repository's apps/* (owned by the platform team)",
-                "sourceRepos": sorted({*([args.gitops.url] if args.gitops else []), *chart_repos}),
+                "sourceRepos": sorted({*([args.gitops.url] if args.gitops else []), *(argocd_source(c)["repoURL"] for c in charts)}),
                 "destinations": [{"server": IN_CLUSTER, "namespace": "*"}],
                 "clusterResourceWhitelist": [{"group": "*", "kind": "*"}],
                 "roles": [
@@ -290,6 +294,29 @@ class ArgoCd(pulumi.ComponentResource):
         self.ready = chart.ready
         self.url = f"https://{host}"
         self.register_outputs({"url": self.url, "certificate": certificate.id})
+
+    def _oci_repositories(
+        self, name: str, charts: Sequence[ChartRef], labels: dict, opts: pulumi.ResourceOptions
+    ) -> list[k8s.core.v1.Secret]:
+        """Argo CD fetches Helm charts from OCI registries only from repositories declared `enableOCI`."""
+        secrets = []
+        for url in sorted({argocd_source(c)["repoURL"] for c in charts if c.repo.startswith("oci://")}):
+            slug = re.sub(r"[^a-z0-9]+", "-", url.lower()).strip("-")[:40].strip("-")
+            secrets.append(
+                k8s.core.v1.Secret(
+                    f"{name}-oci-{slug}",
+                    metadata=k8s.meta.v1.ObjectMetaArgs(
+                        name=f"helm-oci-{slug}",
+                        namespace=NAMESPACE,
+                        labels={**labels, "app.kubernetes.io/part-of": "argocd", "argocd.argoproj.io/secret-type": "repository"},
+                    ),
+                    type="Opaque",
+                    # Public registries: no credentials, nothing secret here.
+                    string_data={"name": f"oci-{slug}", "type": "helm", "url": url, "enableOCI": "true"},
+                    opts=opts,
+                )
+            )
+        return secrets
 
     def _repo_secret(
         self, name: str, repo: GitOpsRepo, labels: dict, password: pulumi.Input[str], opts: pulumi.ResourceOptions

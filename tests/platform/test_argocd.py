@@ -153,3 +153,21 @@ def test_without_gitops_repository_there_is_no_root_applicationset():
     assert not objects(result, "ApplicationSet")
     assert not [o for o in objects(result, "Secret", "argocd") if o["metadata"]["name"] == "gitops-repo"]
     assert objects(result, "AppProject")
+
+
+def test_oci_chart_repositories_are_declared_for_argocd(lab):
+    # Argo CD reads a Helm chart from an OCI registry only through a repository declared enableOCI.
+    oci_sources = {
+        app.inputs["spec"]["source"]["repoURL"]
+        for app in lab.resources
+        if app.type == APPLICATION and not app.inputs["spec"]["source"]["repoURL"].startswith("https://")
+    }
+    assert "ghcr.io/renovatebot/charts" in oci_sources
+    declared = {}
+    for reg in lab.resources:
+        if reg.type == SECRET and reg.inputs["metadata"]["labels"].get("argocd.argoproj.io/secret-type") == "repository":
+            data = runtime.unwrap(reg.inputs["stringData"])
+            declared[data["url"]] = data
+    for url in oci_sources:
+        assert declared[url]["type"] == "helm" and declared[url]["enableOCI"] == "true", url
+        assert "password" not in declared[url]
