@@ -1,32 +1,94 @@
 """Layer 4, `<env>-projects` (runner 2): one TenantProject per entry of `idp:projects`.
 
-Adding an entry creates the project; removing it removes everything it had (stateful parts are
-protected and need the runbook's explicit step).
+Reads the cluster stack (kubeconfig) and the platform stack (domain, Vault address and the scoped
+projects token, Harbor URL and admin credentials) through typed references, before registering
+anything; a missing output stops the program with the output's name and the command that makes it.
+Three providers are built from those outputs and handed to every project: Kubernetes, Vault,
+Harbor.
+
+Adding an entry creates the project; removing it removes everything it had (the Vault mount and
+the Harbor project are protected when `idp:global.protect` is on and need the runbook's explicit
+unprotect step, docs/runbooks/projects.md). Exports, per project: namespaces, URLs, Vault path,
+Harbor project (and robot account name; its secret stays in Vault).
 """
 
 from __future__ import annotations
 
+from urllib.parse import urlparse
+
 import pulumi
 import pulumi_kubernetes as k8s
+import pulumi_vault as vault
+import pulumiverse_harbor as harbor
 
+from components.tenant.args import TenantPlatform
 from components.tenant.project import TenantProject
 from stacks import references
+from stacks.config import Environment
 from stacks.program import read_environment
+
+REQUIRED_PLATFORM_OUTPUTS = ("vaultAddress", "vaultToken", "harborUrl", "harborUsername", "harborPassword")
+
+
+def require_platform_outputs(platform: references.PlatformOutputs, env_name: str, organization: str) -> None:
+    """The projects layer cannot do anything without Vault and Harbor: say which output is missing."""
+    missing = [field for field in REQUIRED_PLATFORM_OUTPUTS if getattr(platform, field) is None]
+    if missing:
+        raise pulumi.RunError(
+            f"stack reference {references.stack_name(organization, env_name, 'platform')}: missing output(s) "
+            f"{', '.join(missing)} (the projects layer needs Vault and Harbor); run "
+            f"`{references.produce_command(env_name, 'platform')}` with Vault and Harbor enabled"
+        )
+
+
+def tenant_platform(env: Environment, platform: references.PlatformOutputs) -> TenantPlatform:
+    """What every project gets from the platform: hosts from outputs, auth mount paths from config."""
+    vault_config = getattr(env.config.platform, "vault_config", None)
+    paths = {}
+    if vault_config is not None:
+        paths = {"vault_kubernetes_path": vault_config.kubernetes_path, "vault_ldap_path": vault_config.ldap_path}
+    return TenantPlatform(
+        domain=platform.domain,
+        harbor_host=urlparse(platform.harborUrl or "").hostname or f"harbor.{platform.domain}",
+        protect=env.config.global_.protect,
+        urls={k: v for k, v in platform.urls.items() if isinstance(v, str)},
+        **paths,
+    )
 
 
 def main(env_name: str) -> None:
     env = read_environment(env_name, "projects")
+    organization = env.config.organization
 
     async def program() -> None:
-        cluster = await references.read(env.config.organization, env_name, "cluster")
-        platform = await references.read(env.config.organization, env_name, "platform")
-        provider = k8s.Provider(f"{env_name}-kubernetes", kubeconfig=cluster.kubeconfig, enable_server_side_apply=True)
-        opts = pulumi.ResourceOptions(providers=[provider])
-        projects = {p.name: TenantProject(p.name, p, opts=opts) for p in env.config.projects}
+        cluster = await references.read(organization, env_name, "cluster")
+        platform = await references.read(organization, env_name, "platform")
+        require_platform_outputs(platform, env_name, organization)
+        context = tenant_platform(env, platform)
+        providers = [
+            k8s.Provider(f"{env_name}-kubernetes", kubeconfig=cluster.kubeconfig, enable_server_side_apply=True),
+            vault.Provider(f"{env_name}-vault", address=platform.vaultAddress, token=platform.vaultToken),
+            harbor.Provider(
+                f"{env_name}-harbor",
+                url=platform.harborUrl,
+                username=platform.harborUsername,
+                password=platform.harborPassword,
+            ),
+        ]
+        opts = pulumi.ResourceOptions(providers=providers)
+        projects = {p.name: TenantProject(p.name, p, opts, platform=context) for p in env.config.projects}
         pulumi.export(
             "projects",
             {
-                name: {"namespaces": project.namespaces, "domain": platform.domain}
+                name: {
+                    "namespaces": project.namespaces,
+                    "urls": project.urls,
+                    "vaultPath": project.vault_path,
+                    "harborProject": project.harbor_project,
+                    "robotAccount": project.robot_name,
+                    "envSecret": project.env_secret,
+                    "pullSecret": project.pull_secret,
+                }
                 for name, project in projects.items()
             },
         )

@@ -53,8 +53,18 @@ class ClusterOutputs(Outputs):
 
 
 class PlatformOutputs(Outputs):
+    SECRETS = ("vaultAddress", "vaultToken", "harborPassword")
     domain: str
     urls: dict[str, str]
+    # Read by the projects layer; optional here so a platform without Vault or Harbor still
+    # reads, and `stacks/projects.py` names exactly the missing output and how to produce it.
+    vaultAddress: Any = None
+    vaultToken: Any = None
+    harborUrl: str | None = None
+    harborUsername: str | None = None
+    harborPassword: Any = None
+    # The platform root CA (public PEM): for clients of platform URLs (`idpctl ca` writes it to a file).
+    rootCaCertificate: str | None = None
 
 
 MODELS: dict[str, type[Outputs]] = {"vms": VmsOutputs, "cluster": ClusterOutputs, "platform": PlatformOutputs}
@@ -88,7 +98,7 @@ async def read(organization: str, env: str, layer: Layer, parent: pulumi.Resourc
             values[field] = pulumi.Output.secret(details.secret_value)
         elif details.value is not None:
             values[field] = pulumi.Output.secret(details.value) if field in model.SECRETS else details.value
-        else:
+        elif model.model_fields[field].is_required():
             missing.append(field)
     if missing:
         raise pulumi.RunError(

@@ -16,7 +16,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 from components.model import Fqdn, K8sName, Model, raise_path_errors
 
-_QUANTITY = re.compile(r"^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$")
+_QUANTITY = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?\d+))?$")
 
 
 def _quantity(value: str) -> str:
