@@ -21,7 +21,7 @@ from typing import Any, Iterable
 from pydantic import Field, ValidationError, model_validator
 
 from components.model import PATH_ERROR, Fqdn, K8sName, Model, Port, raise_path_errors, range_addresses
-from components.platform.metallb import MetalLbArgs
+from components.platform.metallb import MetalLbArgs, announcer_errors
 from components.platform.argo_rollouts import ArgoRolloutsArgs
 from components.platform.argocd import ArgoCdArgs
 from components.platform.cert_manager import CertManagerArgs
@@ -152,6 +152,7 @@ class EnvironmentConfig(Model):
     def _cross_section(self) -> "EnvironmentConfig":
         errors: list[tuple[str, str]] = []
         errors += _metallb_pool_errors(self)
+        errors += announcer_errors([n.role for n in self.vms.cluster.nodes], self.platform.metallb)
         errors += _project_errors(self)
         errors += security_plane_errors(self.platform)
         errors += platform_services_errors(self.platform)

@@ -3,7 +3,8 @@
 Talos labels control planes `node.kubernetes.io/exclude-from-external-load-balancers`, and the
 speaker does not announce from labelled nodes. Where services must be reachable through control
 planes (a cluster without workers, or workloads scheduled on control planes), set
-`ignoreExcludeLb: true`; the default keeps announcements on workers only.
+`ignoreExcludeLb: true`; the default keeps announcements on workers only. A cluster without workers
+and without that setting is a configuration error (`announcer_errors`), not a silent outage.
 """
 
 from __future__ import annotations
@@ -26,6 +27,23 @@ class MetalLbArgs(DeliveryArgs):
     ignore_exclude_lb: bool = False
     controller_resources: Resources = Resources(requests_cpu="50m", requests_memory="64Mi", limits_memory="256Mi")
     speaker_resources: Resources = Resources(requests_cpu="50m", requests_memory="64Mi", limits_memory="256Mi")
+
+
+def announcer_errors(roles: list[str], args: MetalLbArgs, prefix: str = "platform.metallb") -> list[tuple[str, str]]:
+    """A cluster without workers needs `ignoreExcludeLb`, or no node announces any address.
+
+    `roles` are the node roles (`controlplane`/`worker`) from `idp:vms.cluster.nodes`.
+    """
+    if args.enabled and "worker" not in roles and not args.ignore_exclude_lb:
+        return [
+            (
+                f"{prefix}.ignoreExcludeLb",
+                "the cluster has no worker nodes and Talos labels control planes "
+                "node.kubernetes.io/exclude-from-external-load-balancers, so no node would announce "
+                "LoadBalancer addresses: set it to true",
+            )
+        ]
+    return []
 
 
 def metallb_values(args: MetalLbArgs) -> dict:
