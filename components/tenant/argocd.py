@@ -3,8 +3,8 @@
 - destinations: the project's namespaces only (`<project>-*` on the local cluster), which covers
   its environments and its preview namespaces `<project>-pr-<number>`; config validation makes
   sure no other project's namespace matches that pattern;
-- cluster-scoped resources: only Namespaces named `<project>-pr-*` (previews create their
-  namespace); quotas, limit ranges and SecretStores stay the platform's;
+- cluster-scoped resources: only Namespaces named `<project>-pr-*`, and only when the project has
+  previews (they create their namespace); quotas, limit ranges and SecretStores stay the platform's;
 - source repositories from config, plus the Harbor repository of the golden-path base chart;
 - role `developer`, mapped to the team's AD group, may manage the project's applications only.
 """
@@ -35,7 +35,10 @@ def app_project_spec(args: TenantProjectArgs, platform: TenantPlatform) -> dict:
         "description": f"Tenant project {args.name} (team {args.group}); managed by the idp projects stack",
         "sourceRepos": source_repos,
         "destinations": [{"server": platform.cluster_server, "namespace": f"{args.name}-*"}],
-        "clusterResourceWhitelist": [{"group": "", "kind": "Namespace", "name": f"{args.name}-pr-*"}],
+        # Previews create their namespace; nothing else cluster-scoped, and nothing without previews.
+        "clusterResourceWhitelist": (
+            [{"group": "", "kind": "Namespace", "name": f"{args.name}-pr-*"}] if args.previews_enabled else []
+        ),
         "namespaceResourceBlacklist": [
             {"group": "", "kind": "ResourceQuota"},
             {"group": "", "kind": "LimitRange"},

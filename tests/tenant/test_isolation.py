@@ -92,7 +92,8 @@ def test_each_app_project_targets_only_its_own_namespaces(many):
                 continue
             for namespace in [*other.namespaces, f"{other_name}-pr-17"]:
                 assert not any(fnmatch.fnmatchcase(namespace, p) for p in patterns), (name, namespace)
-        assert spec["clusterResourceWhitelist"] == [{"group": "", "kind": "Namespace", "name": f"{name}-pr-*"}]
+        previews = [{"group": "", "kind": "Namespace", "name": f"{name}-pr-*"}]
+        assert spec["clusterResourceWhitelist"] == (previews if project.previews_enabled else [])
         for role in spec["roles"]:
             for line in role["policies"]:
                 subject, obj = line.split(", ")[1], line.split(", ")[4]
