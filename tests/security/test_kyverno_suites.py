@@ -1,8 +1,10 @@
 """The `kyverno test` suites of `policies/kyverno/`, run with the real Kyverno CLI.
 
 The CLI comes from the toolchain build (`scripts/toolchain.sh`, from the Go module proxy); until it
-is built these tests skip with that reason. Each suite must pass as committed, and must fail when
-an expectation is wrong -- so a suite that silently stopped exercising its policy is caught.
+is built these tests skip with that reason. Each suite must pass as committed, every pass/fail
+expectation must really have been evaluated (the CLI counts "Excluded" as a pass), and a suite
+must fail when an expectation is wrong -- so a suite that silently stopped exercising its policy
+is caught.
 
 `verify-image-signatures` needs a registry holding signatures: Kyverno always fetches them over
 the network (there is no offline mode for verifyImages in `kyverno test`), and no registry is
@@ -39,12 +41,35 @@ def _summary(proc) -> str:
     return f"exit {proc.returncode}\nstdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-2000:]}"
 
 
+def _rows(stdout: str) -> list[list[str]]:
+    """Cells of the CLI's detailed result table: id, policy, rule, resource, result, reason, message."""
+    rows = []
+    for line in stdout.splitlines():
+        cells = [c.strip() for c in line.strip().strip("│").split("│")]
+        if len(cells) >= 6 and cells[0].isdigit():
+            rows.append(cells)
+    return rows
+
+
+def assert_evaluated(suite: dict, stdout: str) -> None:
+    """`kyverno test` counts a resource the rule never evaluated ("Excluded") as passing whatever
+    was expected; every pass/fail expectation must have been evaluated ("Ok")."""
+    rows = _rows(stdout)
+    for result in suite["results"]:
+        if result["result"] == "skip" or "generatedResource" in result:
+            continue
+        for res in result["resources"]:
+            hits = [r for r in rows if r[2] == result["rule"] and r[3].endswith(f"/{res}") and r[5] == "Ok" and r[4] == "Pass"]
+            assert hits, f"{result['rule']} {res} {result['result']} was not evaluated:\n{stdout[-3000:]}"
+
+
 @pytest.mark.parametrize("name", OFFLINE_SUITES)
 def test_suite_passes(name, kyverno_suite, tmp_path):
     directory = tmp_path / name
     shutil.copytree(POLICY_DIR / name, directory)
     proc = kyverno_suite(directory)
     assert proc.returncode == 0, _summary(proc)
+    assert_evaluated(yaml.safe_load((directory / "kyverno-test.yaml").read_text()), proc.stdout)
 
 
 @pytest.mark.parametrize("name", OFFLINE_SUITES)
@@ -71,6 +96,28 @@ def test_generate_suite_fails_when_the_generated_policy_differs(kyverno_suite, t
     expected.write_text(yaml.safe_dump(doc))
     proc = kyverno_suite(directory)
     assert proc.returncode != 0, _summary(proc)
+
+
+@pytest.mark.parametrize("namespace", ["scratch", "legacy-team", "vault"])
+def test_generate_rules_do_not_fire_outside_tenant_project_namespaces(namespace, kyverno_suite, tmp_path):
+    """The negative cases of the generate rules: expect each NetworkPolicy in a namespace that is
+    not a tenant project namespace, and the CLI must find none of them ("Not found")."""
+    directory = tmp_path / "generate"
+    shutil.copytree(POLICY_DIR / "generate-default-network-policies", directory)
+    suite_path = directory / "kyverno-test.yaml"
+    suite = yaml.safe_load(suite_path.read_text())
+    for result in suite["results"]:
+        assert result["resources"] == ["shop-staging"]
+        result["resources"] = [namespace]
+        expected = directory / result["generatedResource"]
+        doc = yaml.safe_load(expected.read_text())
+        doc["metadata"]["namespace"] = namespace
+        expected.write_text(yaml.safe_dump(doc))
+    suite_path.write_text(yaml.safe_dump(suite))
+    proc = kyverno_suite(directory)
+    assert proc.returncode != 0, _summary(proc)
+    assert proc.stdout.count("Not found") >= len(suite["results"]), _summary(proc)
+    assert "0 tests passed" in proc.stdout, _summary(proc)
 
 
 # -- verify-image-signatures against a loopback registry -------------------------------------
@@ -134,6 +181,9 @@ def test_signature_suite_passes_against_the_loopback_registry(signed_registry, k
     _render_signature_suite(directory, reg.host, keys.public_pem)
     proc = kyverno_suite(directory)
     assert proc.returncode == 0, _summary(proc) + "\nregistry requests:\n" + "\n".join(reg.requests[-30:])
+    assert_evaluated(yaml.safe_load((directory / "kyverno-test.yaml").read_text()), proc.stdout)
+    rows = _rows(proc.stdout)
+    assert any(r[2] == "verify-cosign-signature" and "verified image signatures" in r[6] for r in rows), proc.stdout
     assert any(r.endswith(".sig") for r in reg.requests), "Kyverno never looked for the signature"
 
 
@@ -147,3 +197,19 @@ def test_signature_suite_fails_with_another_key(signed_registry, kyverno_suite, 
     _render_signature_suite(directory, reg.host, other.public_pem)
     proc = kyverno_suite(directory)
     assert proc.returncode != 0, _summary(proc)
+
+
+def test_an_expectation_the_rule_never_evaluates_is_caught(kyverno_suite, tmp_path):
+    """Move a failing workload out of the tenant namespace: the CLI still exits 0 ("Excluded"
+    counts as a pass), so the suites rely on `assert_evaluated` to notice."""
+    directory = tmp_path / "labels"
+    shutil.copytree(POLICY_DIR / "require-standard-labels", directory)
+    resources = directory / "resources.yaml"
+    resources.write_text(resources.read_text().replace(
+        "  name: missing-team\n  namespace: shop-staging\n", "  name: missing-team\n  namespace: kube-system\n"))
+    suite_path = directory / "kyverno-test.yaml"
+    suite_path.write_text(suite_path.read_text().replace("shop-staging/missing-team", "kube-system/missing-team"))
+    proc = kyverno_suite(directory)
+    assert proc.returncode == 0, _summary(proc)
+    with pytest.raises(AssertionError, match="missing-team fail was not evaluated"):
+        assert_evaluated(yaml.safe_load(suite_path.read_text()), proc.stdout)
