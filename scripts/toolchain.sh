@@ -156,8 +156,12 @@ build_pulumi() {
 # The upstream Python language host is its own untagged module that the proxy does not serve;
 # scripts/toolchain/langhost is a small host of ours built against sdk/v3 of the same release.
 # The Python side (pulumi-language-python-exec) comes from the sdk/v3 module zip.
+langhost_version() { # the release it pairs with, plus a hash of our source so edits rebuild it
+  echo "v$PULUMI_VERSION+$(cat "$REPO"/scripts/toolchain/langhost/{go.mod,go.sum,main.go} | sha256sum | cut -c1-12)"
+}
+
 build_language_python() {
-  stamp_ok language-python pulumi-language-python "v$PULUMI_VERSION" &&
+  stamp_ok language-python pulumi-language-python "$(langhost_version)" &&
     [ -x "$BIN/pulumi-language-python-exec" ] && return 0
   local log="$LOGS/language-python.log" sdk
   : >"$log"
@@ -170,7 +174,7 @@ build_language_python() {
   rm -rf "$SRC/language-python" && cp -r "$REPO/scripts/toolchain/langhost" "$SRC/language-python"
   (cd "$SRC/language-python" && go mod edit -require="github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION")
   go_build language-python "$SRC/language-python" . pulumi-language-python \
-    "-X main.version=$PULUMI_VERSION" "v$PULUMI_VERSION"
+    "-X main.version=$PULUMI_VERSION" "$(langhost_version)"
 }
 
 # Provider plugins. The release commit comes from the proxy's record of the SDK tag; the provider
@@ -247,7 +251,8 @@ provider_row() { local r n; for r in "${PROVIDERS[@]}"; do read -r n _ <<<"$r"; 
 # The version each tool is pinned to, as its stamp file records it after a build.
 pinned_version() {
   case "$1" in
-    pulumi|language-python) echo "v$PULUMI_VERSION" ;;
+    pulumi) echo "v$PULUMI_VERSION" ;;
+    language-python) langhost_version ;;
     helm) echo "$HELM_VERSION" ;;
     kyverno) echo "$KYVERNO_VERSION" ;;
     trivy) echo "$TRIVY_VERSION" ;;

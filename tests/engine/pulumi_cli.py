@@ -151,7 +151,7 @@ def secret_keys(layer: str | None = None) -> list[str]:
 
 def set_ci_secrets(engine: Engine, layer: str = "platform") -> dict[str, str]:
     """Throwaway values for every secret key, set through one stack into the shared file."""
-    values = {key: secrets.token_urlsafe(16) for key in secret_keys()}
+    values = {key: "s-" + secrets.token_hex(12) for key in secret_keys()}
     for key, value in values.items():
         engine.with_stack(layer, "config", "set", "--secret", key, value)
     return values

@@ -136,6 +136,30 @@ def vcsim():
     proc.wait(timeout=30)
 
 
+def test_ci_file_names_objects_of_the_vcsim_inventory(vcsim, engine):
+    """Pulumi.ci.yaml is aimed at vcsim's default inventory: every name it gives exists there."""
+    require_binaries(("govc", "govc"))
+    location = yaml.safe_load(engine.config_file.read_text())["config"]["idp:vms"]["vsphere"]
+    dc = location["datacenter"]
+    env = {
+        **engine.env,
+        "GOVC_URL": f"https://{vcsim['VSPHERE_USER']}:{vcsim['VSPHERE_PASSWORD']}@{vcsim['VSPHERE_SERVER']}/sdk",
+        "GOVC_INSECURE": "1",
+    }
+    paths = {
+        "datacenter": f"/{dc}",
+        "cluster": f"/{dc}/host/{location['cluster']}",
+        "datastore": f"/{dc}/datastore/{location['datastore']}",
+        "network": f"/{dc}/network/{location['network']}",
+        "template": f"/{dc}/vm/{location['template']}",
+    }
+    for key, path in paths.items():
+        found = subprocess.run(
+            [str(BIN / "govc"), "ls", "-i", path], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert found.returncode == 0 and found.stdout.strip(), f"vsphere.{key} {path}: {found.stdout}{found.stderr}"
+
+
 @pytest.fixture(scope="module")
 def deployed_vms(vcsim, tmp_path_factory):
     """ci-vms deployed into vcsim once for the module; destroyed at the end (asserted)."""
