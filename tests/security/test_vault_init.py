@@ -2,7 +2,7 @@
 
 No real Vault runs here. The only way to get one on this machine would be to build it from the Go
 module proxy, which is not attempted: the machine's 2 cores are shared with the toolchain build
-(Pulumi, helm, kyverno) and CI has 90 minutes for everything. Instead `FakeVault` below is a small
+(Pulumi, helm, kyverno) and CI has 90 minutes for everything. Instead `FakeVault` (fake_vault.py) is a small
 in-process HTTP server that implements the three endpoints the provider uses -- `sys/seal-status`,
 `sys/init`, `sys/unseal` -- for three Raft pods, behind the Kubernetes API server's pod-proxy path
 layout (`/api/v1/namespaces/vault/pods/<pod>:8200/proxy/v1/sys/...`) with bearer-token auth. The
@@ -16,12 +16,10 @@ progress, followers report `initialized: false` until they have joined.
 from __future__ import annotations
 
 import json
-import secrets
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import yaml
+from fake_vault import PODS, TOKEN, FakeVault, FakeVaultServer
 
 from components.platform.vault_init import (
     KubeProxyVaultApi,
@@ -32,135 +30,11 @@ from components.platform.vault_init import (
     reconcile,
 )
 
-PODS = ["vault-0", "vault-1", "vault-2"]
-TOKEN = "test-bearer-token"
-
-
-class FakeVault:
-    """Shamir-sealed three-pod Vault cluster state, plus a log of every write."""
-
-    def __init__(self, pods=PODS):
-        self.initialized = False
-        self.keys: list[str] = []
-        self.root_token: str | None = None
-        self.threshold = 0
-        self.shares = 0
-        self.pods = {p: {"sealed": True, "submitted": [], "joined": False, "down": False} for p in pods}
-        self.writes: list[tuple[str, str]] = []
-        self.lock = threading.Lock()
-
-    # -- behaviour -------------------------------------------------------------------------
-    def status(self, pod):
-        state = self.pods[pod]
-        initialized = self.initialized and (state["joined"] or pod == "vault-0")
-        return {
-            "type": "shamir",
-            "initialized": initialized,
-            "sealed": state["sealed"],
-            "t": self.threshold,
-            "n": self.shares,
-            "progress": len(state["submitted"]),
-            "nonce": "",
-            "version": "2.0.4",
-        }
-
-    def init(self, pod, body):
-        if self.initialized:
-            return 400, {"errors": ["Vault is already initialized"]}
-        self.shares, self.threshold = body["secret_shares"], body["secret_threshold"]
-        if not 1 <= self.threshold <= self.shares:
-            return 400, {"errors": ["invalid threshold"]}
-        self.keys = [secrets.token_hex(32) for _ in range(self.shares)]
-        self.root_token = "hvs." + secrets.token_urlsafe(24)
-        self.initialized = True
-        self.pods[pod]["joined"] = True
-        return 200, {"keys": self.keys, "keys_base64": self.keys, "root_token": self.root_token}
-
-    def unseal(self, pod, body):
-        state = self.pods[pod]
-        if body.get("reset"):
-            state["submitted"] = []
-            return 200, self.status(pod)
-        if not self.initialized:
-            return 400, {"errors": ["Vault is not initialized"]}
-        key = body.get("key")
-        if key not in self.keys:
-            state["submitted"] = []
-            return 400, {"errors": ["invalid key"]}
-        if key not in state["submitted"]:
-            state["submitted"].append(key)
-        if len(state["submitted"]) >= self.threshold:
-            state["sealed"], state["submitted"], state["joined"] = False, [], True
-        return 200, self.status(pod)
-
-    def restart(self, pod):
-        """A node failure: the pod comes back sealed (Shamir keys live only in memory)."""
-        self.pods[pod]["sealed"] = True
-        self.pods[pod]["submitted"] = []
-
-    # -- HTTP ------------------------------------------------------------------------------
-    def handle(self, method, path, headers, body):
-        if headers.get("Authorization") != f"Bearer {TOKEN}":
-            return 401, {"kind": "Status", "message": "Unauthorized"}
-        prefix = "/api/v1/namespaces/vault/pods/"
-        if not path.startswith(prefix):
-            return 404, {"message": f"no route {path}"}
-        target, _, rest = path[len(prefix):].partition("/proxy/v1/")
-        pod, _, port = target.partition(":")
-        if pod not in self.pods or port != "8200":
-            return 404, {"message": f"pods {target} not found"}
-        if self.pods[pod]["down"]:
-            return 503, {"message": f"no endpoints available for pod {pod}"}
-        with self.lock:
-            if method == "GET" and rest == "sys/seal-status":
-                return 200, self.status(pod)
-            if method in ("PUT", "POST") and rest == "sys/init":
-                self.writes.append((pod, "init"))
-                return self.init(pod, body)
-            if method in ("PUT", "POST") and rest == "sys/unseal":
-                self.writes.append((pod, "unseal"))
-                return self.unseal(pod, body)
-        return 405, {"errors": [f"{method} {rest} not supported by the fake"]}
-
-
 @pytest.fixture
 def fake():
-    vault = FakeVault()
-
-    class Handler(BaseHTTPRequestHandler):
-        def _serve(self):
-            length = int(self.headers.get("Content-Length") or 0)
-            body = json.loads(self.rfile.read(length)) if length else {}
-            code, answer = vault.handle(self.command, self.path, self.headers, body)
-            data = json.dumps(answer).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_PUT = do_POST = _serve
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    vault.kubeconfig = yaml.safe_dump(
-        {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "current-context": "lab",
-            "clusters": [{"name": "lab", "cluster": {"server": f"http://127.0.0.1:{server.server_port}"}}],
-            "users": [{"name": "admin", "user": {"token": TOKEN}}],
-            "contexts": [{"name": "lab", "context": {"cluster": "lab", "user": "admin"}}],
-        }
-    )
-    vault.api = KubeProxyVaultApi(vault.kubeconfig, "vault")
-    yield vault
-    server.shutdown()
-    server.server_close()
+    with FakeVaultServer(FakeVault()) as vault:
+        vault.api = KubeProxyVaultApi(vault.kubeconfig, "vault")
+        yield vault
 
 
 def test_first_run_initialises_once_with_5_shares_threshold_3_and_unseals_all(fake):
