@@ -37,7 +37,8 @@ def find_tool(name: str) -> str | None:
 def _tool(name: str) -> str:
     path = find_tool(name)
     if path is None:
-        pytest.skip(f"{name} is not built yet: run scripts/toolchain.sh (it builds {name} into .tools/bin)")
+        pytest.skip(f"{name} is not built yet: run scripts/toolchain.sh (it builds {name} into .tools/bin; "
+                    f"see .tools/logs/{name}.log)")
     return path
 
 
