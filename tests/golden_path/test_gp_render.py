@@ -211,3 +211,12 @@ def test_promote_without_a_staging_render_says_what_to_do(tmp_path: Path) -> Non
 def test_values_yaml_on_the_platform_harbor_gets_the_pull_secret_too() -> None:
     values = _render(REPO / "examples" / "billing-values" / "values.yaml", "production").values
     assert values["image"]["registry"] == REGISTRY and values["imagePullSecrets"] == ["payments-harbor-pull"]
+
+
+def test_tenant_previews_pin_the_same_chart_as_the_render() -> None:
+    """The project's preview ApplicationSet and idpctl must deploy the same chart version and repo."""
+    from components.tenant.args import PlatformChart
+
+    tenant_chart = PlatformChart()
+    assert (tenant_chart.name, tenant_chart.version) == ("platform-app", chart.chart_version())
+    assert CHART_REPO == f"{REGISTRY}/{tenant_chart.repository}"
