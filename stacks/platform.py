@@ -171,6 +171,8 @@ def main(env_name: str) -> None:
         if platform.kyverno.enabled:
             Kyverno(
                 "kyverno", platform.kyverno, domain=domain, cosign_public_key=cosign_public_key,
+                # Harbor's API answers only once configured (`harbor.configureApi`).
+                harbor_access=core.harbor if core.harbor and platform.harbor.configure_api else None,
                 opts=_after(opts, platform.kyverno, core.argocd),
             )
         if platform.trivy_operator.enabled:

@@ -5,18 +5,26 @@ policies come from `policies/kyverno/*/policy.yaml` -- the same files the `kyver
 run against -- with the Harbor registry host and the cosign public key substituted
 (`kyverno_policies.render_policy`). They depend on the chart (the ClusterPolicy CRD and the
 webhooks must exist) and, through the key, on the cosign key pair.
+
+Tenant Harbor projects are private, so Kyverno needs credentials to read signatures: with Harbor
+in the stack, a system-level Harbor robot account (pull on every project, nothing else) is created
+and written as the docker-config Secret `harbor-kyverno-pull` in Kyverno's namespace, which the
+signature rule names in `imageRegistryCredentials`.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import re
-from typing import Literal
+from typing import Literal, Protocol
 
 import pulumi
 import pulumi_kubernetes as k8s
+import pulumiverse_harbor as harbor
 from pydantic import Field, field_validator
 
-from components.model import Resources
+from components.model import K8sName, Resources
 from components.platform.chart import ChartRef, DeliveryArgs, PlatformChart, PlatformChartArgs, standard_labels
 from components.platform.kyverno_policies import POLICY_NAMES, load_policy, needs_cosign_key, render_policy
 
@@ -34,6 +42,9 @@ class KyvernoArgs(DeliveryArgs):
     )
     admission_replicas: int = Field(3, ge=1, description="3 for HA (the chart adds a PDB above 1)")
     policies: list[str] = Field(default_factory=lambda: list(POLICY_NAMES), description="policies to apply")
+    registry_pull_secret: K8sName = Field(
+        "harbor-kyverno-pull", description="Secret in the kyverno namespace with a Harbor robot that can pull"
+    )
     admission_resources: Resources = Resources(requests_cpu="100m", requests_memory="256Mi", limits_memory="768Mi")
     background_resources: Resources = Resources(requests_cpu="100m", requests_memory="128Mi", limits_memory="512Mi")
     cleanup_resources: Resources = Resources(requests_cpu="50m", requests_memory="64Mi", limits_memory="256Mi")
@@ -70,6 +81,19 @@ def kyverno_values(args: KyvernoArgs) -> dict:
     }
 
 
+class HarborAccess(Protocol):
+    """What Kyverno needs from the Harbor component to create its read-only robot account."""
+
+    url: str
+    admin_username: str
+    admin_password: pulumi.Output[str]
+
+
+def docker_config(registry: str, username: str, password: str) -> str:
+    auth = base64.b64encode(f"{username}:{password}".encode()).decode()
+    return json.dumps({"auths": {registry: {"username": username, "password": password, "auth": auth}}})
+
+
 class Kyverno(pulumi.ComponentResource):
     """Kyverno chart plus the ClusterPolicies of `policies/kyverno/`."""
 
@@ -83,6 +107,7 @@ class Kyverno(pulumi.ComponentResource):
         *,
         domain: str,
         cosign_public_key: pulumi.Input[str] | None,
+        harbor_access: HarborAccess | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("idp:platform:Kyverno", name, {}, opts)
@@ -101,14 +126,20 @@ class Kyverno(pulumi.ComponentResource):
         )
         registry = args.registry(domain)
         labels = standard_labels("kyverno", RELEASE, args.chart.version)
+        pull_secret = None
+        if harbor_access is not None:
+            pull_secret = self._pull_secret(name, args, registry, harbor_access, labels, chart.ready)
         self.policy_names = []
         for policy_name in args.policies:
             source = load_policy(policy_name)
             if needs_cosign_key(source):
                 if cosign_public_key is None:
                     raise ValueError(f"policy {policy_name} needs the cosign public key: enable cosign or drop the policy")
+                secret_name = args.registry_pull_secret if pull_secret is not None else None
                 spec = pulumi.Output.from_input(cosign_public_key).apply(
-                    lambda key, src=source: render_policy(src, harbor_registry=registry, cosign_public_key=key)["spec"]
+                    lambda key, src=source: render_policy(
+                        src, harbor_registry=registry, cosign_public_key=key, registry_secret=secret_name
+                    )["spec"]
                 )
             else:
                 spec = render_policy(source, harbor_registry=registry)["spec"]
@@ -122,7 +153,42 @@ class Kyverno(pulumi.ComponentResource):
                     annotations=source["metadata"].get("annotations", {}),
                 ),
                 spec=spec,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[chart.ready]),
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=[chart.ready] + ([pull_secret] if pull_secret is not None else [])
+                ),
             )
             self.policy_names.append(policy_name)
         self.register_outputs({"policyNames": self.policy_names})
+
+    def _pull_secret(self, name, args: KyvernoArgs, registry: str, access: HarborAccess, labels, ready):
+        provider = harbor.Provider(
+            f"{name}-harbor",
+            url=access.url,
+            username=access.admin_username,
+            password=access.admin_password,
+            # Harbor must be up and configured: depending on its component waits for all of it.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[access] if isinstance(access, pulumi.Resource) else []),
+        )
+        robot = harbor.RobotAccount(
+            f"{name}-robot",
+            name="kyverno-verify",
+            level="system",
+            description="Kyverno: reads image signatures from every project (pull only)",
+            duration=-1,
+            permissions=[
+                harbor.RobotAccountPermissionArgs(
+                    kind="project",
+                    namespace="*",
+                    accesses=[harbor.RobotAccountPermissionAccessArgs(resource="repository", action="pull", effect="allow")],
+                )
+            ],
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, additional_secret_outputs=["secret"]),
+        )
+        config = pulumi.Output.all(robot.full_name, robot.secret).apply(lambda v: docker_config(registry, v[0], v[1]))
+        return k8s.core.v1.Secret(
+            f"{name}-pull-secret",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.registry_pull_secret, namespace=NAMESPACE, labels=labels),
+            type="kubernetes.io/dockerconfigjson",
+            string_data={".dockerconfigjson": pulumi.Output.secret(config)},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[ready], additional_secret_outputs=["stringData", "data"]),
+        )

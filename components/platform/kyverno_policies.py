@@ -95,10 +95,19 @@ def _substitute(obj: Any, registry: str, public_key: str | None) -> Any:
     return obj
 
 
-def render_policy(policy: dict[str, Any], *, harbor_registry: str, cosign_public_key: str | None = None) -> dict[str, Any]:
+def render_policy(
+    policy: dict[str, Any],
+    *,
+    harbor_registry: str,
+    cosign_public_key: str | None = None,
+    registry_secret: str | None = None,
+) -> dict[str, Any]:
     """A copy of `policy` with the registry host and cosign key substituted.
 
     `harbor_registry` is a host (optionally `host:port`), without scheme or path.
+    `registry_secret` names a docker-config Secret in Kyverno's namespace that every verifyImages
+    entry uses to read signatures from the (private) registry; the policy files carry none, so the
+    suites run against anonymous test registries.
     Raises `PolicyError` when a placeholder would remain.
     """
     if "/" in harbor_registry or "://" in harbor_registry or not harbor_registry:
@@ -106,6 +115,10 @@ def render_policy(policy: dict[str, Any], *, harbor_registry: str, cosign_public
     if cosign_public_key is not None and "BEGIN PUBLIC KEY" not in cosign_public_key:
         raise PolicyError("the cosign public key must be a PEM 'PUBLIC KEY' block")
     rendered = _substitute(copy.deepcopy(policy), harbor_registry, cosign_public_key)
+    if registry_secret:
+        for rule in rendered["spec"]["rules"]:
+            for verify in rule.get("verifyImages", []):
+                verify["imageRegistryCredentials"] = {"secrets": [registry_secret]}
     left = placeholders_in(rendered)
     if left:
         raise PolicyError(f"placeholders left in {policy['metadata']['name']}: {sorted(left)}")

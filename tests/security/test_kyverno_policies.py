@@ -172,3 +172,15 @@ def test_policies_without_placeholders_render_unchanged():
         policy = load_policy(name)
         assert not needs_cosign_key(policy)
         assert render_policy(policy, harbor_registry="harbor.lab.example.com") == policy
+
+
+def test_render_adds_registry_credentials_to_signature_rules_only():
+    policy = load_policy("verify-image-signatures")
+    rendered = render_policy(
+        policy, harbor_registry="harbor.lab.example.com", cosign_public_key=TEST_KEY, registry_secret="harbor-kyverno-pull"
+    )
+    for rule in rendered["spec"]["rules"]:
+        for verify in rule.get("verifyImages", []):
+            assert verify["imageRegistryCredentials"] == {"secrets": ["harbor-kyverno-pull"]}
+    plain = render_policy(policy, harbor_registry="harbor.lab.example.com", cosign_public_key=TEST_KEY)
+    assert all("imageRegistryCredentials" not in v for r in plain["spec"]["rules"] for v in r.get("verifyImages", []))

@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from components.platform.kyverno_policies import COSIGN_KEY_MARKER, HARBOR_REGISTRY_PLACEHOLDER, POLICY_NAMES
-from idpctl.render_cmd import kubernetes_objects
-from idpctl.runtime import contains_secret, is_secret_envelope, mask, run_layers
+from idpctl.render_cmd import _secret_keys_visible, kubernetes_objects
+from idpctl.runtime import contains_secret, is_secret_envelope, mask, run_layers, unwrap
 from stacks.config import ConfigError, load_environment
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,7 +30,7 @@ def security_objects(result) -> list[dict]:
             continue
         if not any(f"idp:platform:{c}$" in reg.parent or reg.parent.endswith(f"idp:platform:{c}::{reg.parent.rsplit('::', 1)[-1]}") for c in SECURITY_COMPONENTS):
             continue
-        inputs = mask(reg.inputs)
+        inputs = mask(_secret_keys_visible(reg.inputs))
         objects.append({k: v for k, v in inputs.items() if not k.startswith("__")})
     return objects
 
@@ -341,3 +341,23 @@ def test_security_config_mistakes_are_reported_with_their_path(lab_config, secti
     config.pop("idp:ldapBindPassword", None)
     with pytest.raises(ConfigError, match=message):
         _validate({k: v for k, v in config.items() if not (isinstance(v, dict) and set(v) == {"secure"})})
+
+
+def test_kyverno_reads_signatures_with_a_pull_only_harbor_robot(platform):
+    robot = _one(platform, "harbor:index/robotAccount:RobotAccount", "kyverno-robot")
+    assert robot.inputs["level"] == "system"
+    permission = robot.inputs["permissions"][0]
+    assert permission["namespace"] == "*"
+    assert permission["accesses"] == [{"resource": "repository", "action": "pull", "effect": "allow"}]
+    provider = _one(platform, "pulumi:providers:harbor", "kyverno-harbor")
+    # waits for Harbor (a dependency on its component is one on all of its children)
+    assert any("idp:platform:Harbor$" in dep for dep in provider.depends_on)
+    secret = _one(platform, "kubernetes:core/v1:Secret", "kyverno-pull-secret")
+    assert secret.inputs["type"] == "kubernetes.io/dockerconfigjson"
+    assert secret.inputs["metadata"]["namespace"] == "kyverno"
+    assert is_secret_envelope(secret.inputs["stringData"])
+    assert set(unwrap(secret.inputs["stringData"])) == {".dockerconfigjson"}
+    verify = _one(platform, "kubernetes:kyverno.io/v1:ClusterPolicy", "kyverno-verify-image-signatures")
+    rule = next(r for r in verify.inputs["spec"]["rules"] if "verifyImages" in r)
+    assert rule["verifyImages"][0]["imageRegistryCredentials"] == {"secrets": ["harbor-kyverno-pull"]}
+    assert secret.urn in verify.depends_on
