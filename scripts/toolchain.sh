@@ -44,7 +44,7 @@ PROVIDERS=(
 # (their modules are not served); their figure is a guess used only if the proxy starts serving them.
 TOOLS=(pulumi language-python kubernetes talos tls random command helm kyverno trivy vcsim govc vsphere vault harbor)
 declare -A COLD_SECONDS=(
-  [pulumi]=820 [language-python]=90 [helm]=550 [kyverno]=1200 [trivy]=1300 [vcsim]=80 [govc]=120
+  [pulumi]=820 [language-python]=90 [helm]=550 [kyverno]=1200 [trivy]=1420 [vcsim]=80 [govc]=120
   [kubernetes]=900 [talos]=900 [tls]=900 [random]=600 [command]=600 [vsphere]=900 [vault]=900 [harbor]=600
 )
 # -------------------------------------------------------------------------------------------------
@@ -311,7 +311,7 @@ if [ "$MODE" = check ]; then
     if [ -x "$BIN/$(binary_of "$t")" ]; then
       printf '%-16s %s\n' "$t" "$(version_of "$t" | head -1)"
     else
-      printf '%-16s %s\n' "$t" "missing"; FAILED=1
+      printf '%-16s missing%s\n' "$t" "$( [ -s "$LOGS/$t.reason" ] && printf ': %s' "$(cat "$LOGS/$t.reason")")"; FAILED=1
     fi
   done
   [ "$STRICT" = 1 ] && exit $FAILED
