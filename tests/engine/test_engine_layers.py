@@ -191,7 +191,8 @@ def test_vms_up_creates_vms_and_talos_configs(deployed_vms, schemas):
 
 def test_second_up_changes_nothing(deployed_vms):
     engine, _ = deployed_vms
-    again = engine.with_stack("vms", "preview", "--expect-no-changes", "--json", check=False, timeout=1800)
+    # `--expect-no-changes` makes the CLI fail the update if any step would change something.
+    again = engine.with_stack("vms", "up", "--yes", "--expect-no-changes", check=False, timeout=1800)
     assert again.returncode == 0, again.output[-4000:]
 
 
