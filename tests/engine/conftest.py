@@ -9,10 +9,14 @@ import pytest
 from pulumi_cli import REPO, Engine, make_engine, require_binaries
 
 
+ENGINE_FIXTURES = {"cli_built", "langhost_built", "engine", "vcsim", "deployed_vms"}
+
+
 def pytest_collection_modifyitems(items):
+    """Tests here that run a real engine (any of ENGINE_FIXTURES) carry the `engine` marker."""
     here = Path(__file__).parent
     for item in items:
-        if here in Path(str(item.fspath)).parents:
+        if here in Path(str(item.fspath)).parents and ENGINE_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.engine)
 
 
