@@ -20,7 +20,8 @@ from typing import Any, Iterable
 
 from pydantic import Field, ValidationError, model_validator
 
-from components.model import PATH_ERROR, Fqdn, K8sName, Model, Port, raise_path_errors, range_addresses
+from components.model import PATH_ERROR, Fqdn, Model, raise_path_errors, range_addresses
+from components.ldap import LdapConfig
 from components.platform.metallb import MetalLbArgs, announcer_errors
 from components.platform.argo_rollouts import ArgoRolloutsArgs
 from components.platform.argocd import ArgoCdArgs
@@ -63,26 +64,6 @@ class ConfigError(Exception):
 
 # ---------------------------------------------------------------------------------------------
 # Sections
-
-
-class LdapConfig(Model):
-    """Active Directory as seen by Dex, Vault, Harbor and Grafana."""
-
-    host: Fqdn
-    port: Port = 636
-    use_tls: bool = Field(True, description="LDAPS (port 636); false with start_tls for 389")
-    start_tls: bool = False
-    insecure_skip_verify: bool = False
-    bind_dn: str = Field(min_length=3)
-    user_base_dn: str = Field(min_length=3)
-    group_base_dn: str = Field(min_length=3)
-    user_filter: str = "(objectClass=person)"
-    group_filter: str = "(objectClass=group)"
-    username_attribute: str = "sAMAccountName"
-
-    @property
-    def url(self) -> str:
-        return f"{'ldaps' if self.use_tls else 'ldap'}://{self.host}:{self.port}"
 
 
 class S3Config(Model):

@@ -20,13 +20,14 @@ Order inside the component (explicit, see docs/adr/0004-argocd-bootstrap.md):
 from __future__ import annotations
 
 import re
-from typing import Protocol, Sequence
+from typing import Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 from pydantic import Field, model_validator
 
+from components.ldap import LdapConfig
 from components.model import Fqdn, Model, Resources, raise_path_errors
 from components.platform.cert_manager import IngressTls, ingress_certificate
 from components.platform.chart import (
@@ -49,22 +50,6 @@ REPO_SECRET = "gitops-repo"
 SERVER_TLS_SECRET = "argocd-server-tls"
 """The secret the chart's server Ingress expects with `server.ingress.tls: true`."""
 IN_CLUSTER = "https://kubernetes.default.svc"
-
-
-class LdapSettings(Protocol):
-    """The part of `idp:global.ldap` Dex needs (stacks.config.LdapConfig)."""
-
-    host: str
-    port: int
-    use_tls: bool
-    start_tls: bool
-    insecure_skip_verify: bool
-    bind_dn: str
-    user_base_dn: str
-    group_base_dn: str
-    user_filter: str
-    group_filter: str
-    username_attribute: str
 
 
 class GitOpsRepo(Model):
@@ -103,7 +88,7 @@ class ArgoCdArgs(DeliveryArgs):
         return self
 
 
-def dex_config(ldap: LdapSettings) -> str:
+def dex_config(ldap: LdapConfig) -> str:
     """The Dex LDAP connector for Active Directory; `bindPW` is a reference, resolved by Argo CD."""
     connector = {
         "type": "ldap",
@@ -142,7 +127,7 @@ def rbac_policy(args: ArgoCdArgs) -> str:
     return f"g, {args.admin_group}, role:admin\ng, {args.readonly_group}, role:readonly\n"
 
 
-def argocd_values(args: ArgoCdArgs, host: str, ldap: LdapSettings) -> dict:
+def argocd_values(args: ArgoCdArgs, host: str, ldap: LdapConfig) -> dict:
     return {
         "global": {"domain": host},
         "crds": {"install": True, "keep": True},
@@ -217,7 +202,7 @@ class ArgoCd(pulumi.ComponentResource):
         args: ArgoCdArgs,
         tls: IngressTls,
         *,
-        ldap: LdapSettings,
+        ldap: LdapConfig,
         ldap_bind_password: pulumi.Input[str],
         git_password: pulumi.Input[str],
         charts: Sequence[ChartRef] = (),

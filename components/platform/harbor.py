@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -29,6 +29,7 @@ import pulumiverse_harbor as harbor
 import yaml
 from pydantic import Field
 
+from components.ldap import LdapConfig
 from components.model import Fqdn, Model, Resources
 from components.platform.cert_manager import IngressTls, ingress_certificate
 from components.platform.chart import ChartRef, DeliveryArgs, PlatformChart, PlatformChartArgs, platform_namespace, standard_labels
@@ -51,19 +52,6 @@ UPSTREAMS: dict[str, tuple[str, str, str]] = {
     "cgr.dev": ("cgr", "docker-registry", "https://cgr.dev"),
 }
 """Upstream registries Harbor proxies and mirrors from."""
-
-
-class LdapSettings(Protocol):
-    """The part of `idp:global.ldap` Harbor needs (stacks.config.LdapConfig)."""
-
-    url: str
-    insecure_skip_verify: bool
-    bind_dn: str
-    user_base_dn: str
-    group_base_dn: str
-    user_filter: str
-    group_filter: str
-    username_attribute: str
 
 
 class PersistenceArgs(Model):
@@ -195,7 +183,7 @@ class Harbor(pulumi.ComponentResource):
         args: HarborArgs,
         tls: IngressTls,
         *,
-        ldap: LdapSettings,
+        ldap: LdapConfig,
         ldap_bind_password: pulumi.Input[str],
         images: list[MirroredImage] | None = None,
         opts: pulumi.ResourceOptions | None = None,
@@ -262,7 +250,7 @@ class Harbor(pulumi.ComponentResource):
         self,
         name: str,
         args: HarborArgs,
-        ldap: LdapSettings,
+        ldap: LdapConfig,
         bind_password: pulumi.Input[str],
         images: list[MirroredImage],
         after: list[pulumi.Resource],
