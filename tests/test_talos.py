@@ -50,8 +50,6 @@ def test_patch_values_that_matter(cluster):
     assert [m["name"] for m in docs["kernel-modules"]["machine"]["kernel"]["modules"]] == list(KERNEL_MODULES)
     assert docs["install-image"]["machine"]["install"]["image"].endswith(f"{cluster.install.schematic_id}:{cluster.talos_version}")
     assert docs["kubelet-certificate-rotation"]["machine"]["kubelet"]["extraArgs"]["rotate-server-certificates"] == "true"
-    mount = docs["longhorn-mount"]["machine"]["kubelet"]["extraMounts"][0]
-    assert mount["destination"] == "/var/lib/longhorn" and "rshared" in mount["options"]
     assert docs["hostname"]["hostname"] == node.name
     assert docs["static-address"]["addresses"] == [{"address": f"{node.ip}/24"}]
     assert docs["control-plane-vip"]["name"] == cluster.network.vip
@@ -60,6 +58,33 @@ def test_patch_values_that_matter(cluster):
     policy = docs["audit-policy"]["cluster"]["apiServer"]["auditPolicy"]
     secret_rules = [r for r in policy["rules"] if any("secrets" in g.get("resources", []) for g in r.get("resources", []))]
     assert secret_rules and all(r["level"] in ("None", "Metadata") for r in secret_rules), "secret bodies never logged"
+
+
+def test_longhorn_data_path_is_a_user_volume_on_its_own_disk(cluster):
+    """Longhorn's Talos guide (1.10+): a UserVolumeConfig mounted at /var/mnt/longhorn, bind-mounted
+    into the kubelet with shared propagation; only nodes with a Longhorn disk get them."""
+    for node in cluster.nodes:
+        docs = dict(node_patches(cluster, node))
+        if not node.longhorn_disk_gib:
+            assert "longhorn-volume" not in docs and "longhorn-mount" not in docs
+            continue
+        volume = docs["longhorn-volume"]
+        assert (volume["kind"], volume["name"]) == ("UserVolumeConfig", "longhorn")
+        assert volume["provisioning"]["diskSelector"]["match"] == "!system_disk"
+        mount = docs["longhorn-mount"]["machine"]["kubelet"]["extraMounts"][0]
+        assert mount["source"] == mount["destination"] == "/var/mnt/longhorn"
+        assert {"bind", "rshared", "rw"} <= set(mount["options"])
+    assert {n.role for n in cluster.nodes if n.longhorn_disk_gib} == {"worker"}
+
+
+def test_longhorn_disk_defaults_per_role_and_can_be_set(lab_config):
+    nodes = lab_config["idp:vms"]["cluster"]["nodes"]
+    nodes[0]["longhornDiskGiB"] = 50
+    nodes[3]["longhornDiskGiB"] = 0
+    cluster = TalosClusterArgs.model_validate(lab_config["idp:vms"]["cluster"])
+    assert [n.longhorn_disk_gib for n in cluster.nodes] == [50, 0, 0, 0, 100]
+    assert "longhorn-volume" in dict(node_patches(cluster, cluster.nodes[0]))
+    assert "longhorn-volume" not in dict(node_patches(cluster, cluster.nodes[3]))
 
 
 def test_ipvs_mode_turns_on_strict_arp(lab_config):

@@ -24,6 +24,9 @@ MINIMUM = {
 }
 """Talos' documented minimum sizes per role."""
 
+LONGHORN_DISK_DEFAULT = {"controlplane": 0, "worker": 100}
+"""GiB of the dedicated Longhorn data disk per role, unless a node sets `longhornDiskGiB`."""
+
 
 def _schematic(value: str) -> str:
     if not re.fullmatch(r"[0-9a-f]{64}", value):
@@ -49,6 +52,20 @@ class NodeArgs(Model):
     cpu: int = Field(ge=1, description="vCPUs")
     memory_mib: int = Field(ge=512, alias="memoryMiB", description="memory in MiB")
     disk_gib: int = Field(ge=1, alias="diskGiB", description="system disk in GiB")
+    longhorn_disk_gib: int = Field(
+        None,  # type: ignore[assignment]  # filled per role by _longhorn_disk_default
+        ge=0,
+        alias="longhornDiskGiB",
+        description="second disk for Longhorn's data in GiB (0: none); default 100 on workers, 0 on control planes",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _longhorn_disk_default(cls, data):
+        # Volumes live where workloads run: workers by default; control planes only when asked.
+        if isinstance(data, dict) and data.get("longhornDiskGiB", data.get("longhorn_disk_gib")) is None:
+            data = {**data, "longhornDiskGiB": LONGHORN_DISK_DEFAULT.get(data.get("role"), 0)}
+        return data
 
     @model_validator(mode="after")
     def _minimum_size(self) -> "NodeArgs":

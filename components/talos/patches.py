@@ -13,7 +13,9 @@ from typing import Callable
 
 from components.talos.args import NodeArgs, TalosClusterArgs
 
-LONGHORN_PATH = "/var/lib/longhorn"
+LONGHORN_VOLUME = "longhorn"
+LONGHORN_PATH = f"/var/mnt/{LONGHORN_VOLUME}"
+"""Where Talos mounts the user volume `longhorn`; Longhorn's `defaultSettings.defaultDataPath`."""
 KERNEL_MODULES = ("nbd", "iscsi_tcp", "configfs")
 
 
@@ -62,8 +64,28 @@ def kubelet_image_gc(args: TalosClusterArgs) -> dict:
     }
 
 
+def longhorn_volume(node: NodeArgs) -> dict:
+    """Longhorn's data on its own disk: a Talos user volume, mounted at /var/mnt/longhorn.
+
+    The Talos 1.10+ way from Longhorn's Talos guide: a `UserVolumeConfig` instead of a directory on
+    the EPHEMERAL partition, so replicas never compete with images and logs for the system disk. The
+    disk is the node's second disk (`longhornDiskGiB`); the volume takes all of it.
+    """
+    return {
+        "apiVersion": "v1alpha1",
+        "kind": "UserVolumeConfig",
+        "name": LONGHORN_VOLUME,
+        "provisioning": {
+            "diskSelector": {"match": "!system_disk"},
+            "minSize": f"{max(1, node.longhorn_disk_gib - 1)}GiB",
+            "grow": True,
+        },
+        "filesystem": {"type": "xfs"},
+    }
+
+
 def longhorn_mount() -> dict:
-    """Bind-mount Longhorn's data path into the kubelet with shared propagation."""
+    """Bind-mount Longhorn's data path into the kubelet with shared propagation (CSI mounts)."""
     return {
         "machine": {
             "kubelet": {
@@ -165,7 +187,6 @@ def node_patches(args: TalosClusterArgs, node: NodeArgs) -> list[tuple[str, dict
         ("install-image", lambda: install_image(args)),
         ("kubelet-certificate-rotation", kubelet_certificate_rotation),
         ("kubelet-image-gc", lambda: kubelet_image_gc(args)),
-        ("longhorn-mount", longhorn_mount),
         ("hostname", lambda: hostname(node)),
         ("static-address", lambda: static_address(args, node)),
         ("resolvers", lambda: resolvers(args)),
@@ -176,5 +197,9 @@ def node_patches(args: TalosClusterArgs, node: NodeArgs) -> list[tuple[str, dict
         ("control-plane-vip", lambda: control_plane_vip(args)),
         ("talos-api-access", lambda: talos_api_access(args)),
     ]
-    chosen = common + (control_plane if node.role == "controlplane" else [])
+    longhorn: list[tuple[str, Callable[[], dict]]] = [
+        ("longhorn-volume", lambda: longhorn_volume(node)),
+        ("longhorn-mount", longhorn_mount),
+    ]
+    chosen = common + (longhorn if node.longhorn_disk_gib else []) + (control_plane if node.role == "controlplane" else [])
     return [(name, build()) for name, build in chosen]

@@ -62,6 +62,16 @@ class VsphereLookups:
         self.template = vsphere.get_virtual_machine_output(name=location.template, datacenter_id=dc.id, opts=opts)
 
 
+def vm_disks(node: NodeArgs) -> list[vsphere.VirtualMachineDiskArgs]:
+    """The system disk, plus the disk Talos gives to Longhorn (UserVolumeConfig `longhorn`) if any."""
+    disks = [vsphere.VirtualMachineDiskArgs(label="disk0", size=node.disk_gib, thin_provisioned=True)]
+    if node.longhorn_disk_gib:
+        disks.append(
+            vsphere.VirtualMachineDiskArgs(label="disk1", unit_number=1, size=node.longhorn_disk_gib, thin_provisioned=True)
+        )
+    return disks
+
+
 def guestinfo(machine_configuration: pulumi.Input[str]) -> pulumi.Output[dict]:
     """extraConfig that hands Talos its configuration, base64-encoded and kept secret."""
     return pulumi.Output.secret(
@@ -111,7 +121,7 @@ class TalosVm(pulumi.ComponentResource):
                     adapter_type=template.network_interface_types[0],
                 )
             ],
-            disks=[vsphere.VirtualMachineDiskArgs(label="disk0", size=node.disk_gib, thin_provisioned=True)],
+            disks=vm_disks(node),
             clone=vsphere.VirtualMachineCloneArgs(template_uuid=template.id),
             extra_config=guestinfo(args.machine_configuration),
             wait_for_guest_net_timeout=wait,
