@@ -7,7 +7,8 @@ Output (stable contract, later features add files but never change these):
 - `DIR/manifests/<layer>/<kind>-<namespace>-<name>.yaml`: one file per Kubernetes object the
   program declares directly (Helm releases are in resources.json, not expanded);
 - `DIR/talos/<node>.yaml`: the named patch documents sent for each node's machine configuration.
-Exit 0 on success, 2 on a configuration error.
+Exit 0 on success, 2 on a configuration error, 3 when a rendered object refers to something
+nothing in the environment creates (idpctl/integrity.py; the files are written first, to inspect).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import click
 import pulumi
 import yaml
 
+from idpctl import integrity
 from idpctl.envfile import read_file_config, validate_file
 from idpctl.policy_scan import scan
 from idpctl.runtime import SECRET, LayerResult, is_secret_envelope, mask, run_layers, unwrap
@@ -109,6 +111,16 @@ def summary(results: dict[str, LayerResult]) -> list[str]:
     return lines
 
 
+def integrity_problems(results: dict[str, LayerResult], registry_hosts: tuple[str, ...] = ()) -> list[integrity.Dangling]:
+    """Dangling references of all rendered layers, with what the rendered platform services provide."""
+    return integrity.dangling(results.values(), integrity.provided_by(results.values()), registry_hosts=registry_hosts)
+
+
+def _registry_hosts(env) -> tuple[str, ...]:
+    harbor = env.config.platform.harbor
+    return (harbor.host or f"harbor.{env.config.global_.domain}",) if harbor.enabled else ()
+
+
 @click.command()
 @click.option("--config-file", type=click.Path(path_type=Path), required=True, help="Pulumi.<env>.yaml")
 @click.option("--env", "env_name", required=True, help="environment name (the <env> of the stacks)")
@@ -117,9 +129,12 @@ def summary(results: dict[str, LayerResult]) -> list[str]:
 def render(config_file: Path, env_name: str, layer: str, out: Path) -> None:
     """Render layers offline: no credentials, no network, no decryption."""
     try:
-        validate_file(config_file, env_name)
+        env = validate_file(config_file, env_name)
         layers = list(LAYERS) if layer == "all" else [layer]
-        results, missing = run_layers(layers, env_name, read_file_config(config_file))
+        # Every layer up to the last one asked for runs (in runner order); all of them are checked
+        # for integrity together, since a layer uses what the earlier ones create.
+        ran, missing = run_layers(list(LAYERS[: max(LAYERS.index(x) for x in layers) + 1]), env_name, read_file_config(config_file))
+        results = {k: v for k, v in ran.items() if k in layers}
     except ConfigError as exc:
         for line in exc.lines:
             click.echo(line, err=True)
@@ -138,3 +153,9 @@ def render(config_file: Path, env_name: str, layer: str, out: Path) -> None:
         click.echo(f"policy violation: {line}", err=True)
     click.echo(f"CrossGuard rules: {len(violations)} violation(s)")
     click.echo(f"written to {out}/")
+    problems = integrity_problems(ran, _registry_hosts(env))
+    for problem in problems:
+        click.echo(f"integrity error: {problem}", err=True)
+    click.echo(f"referential integrity: {len(problems)} dangling reference(s)")
+    if problems:
+        sys.exit(3)

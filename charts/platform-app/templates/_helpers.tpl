@@ -85,6 +85,8 @@ idp.platform/environment: {{ . }}
 {{- end -}}
 
 {{- define "platform-app.databaseName" -}}{{ include "platform-app.fullname" . }}-db{{- end -}}
+{{/* Archive folder of a database bootstrapped from a backup: never the folder it came from. */}}
+{{- define "platform-app.recoveredServerName" -}}{{ printf "%s-from-%s" (include "platform-app.databaseName" .) .Values.database.recoverFrom | trunc 63 | trimSuffix "-" }}{{- end -}}
 {{- define "platform-app.rabbitmqName" -}}{{ include "platform-app.fullname" . }}-mq{{- end -}}
 {{- define "platform-app.projectSecret" -}}{{ default (printf "%s-env" .Values.app.project) .Values.secrets.project.name }}{{- end -}}
 
