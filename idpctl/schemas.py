@@ -1,6 +1,7 @@
 """Validation of emitted documents against the real upstream schemas.
 
-Custom resources are checked against the CRDs in `../shared/schemas/crds` (or `$IDP_SCHEMA_DIR/crds`),
+Custom resources are checked against the CRDs in `../shared/schemas/crds` (or `$IDP_SCHEMA_DIR/crds`)
+plus the few upstream CRDs that set lacks, kept byte-for-byte in the repository's `schemas/crds`,
 core kinds with `kubernetes-validate` (strict), Talos patch documents against the Talos
 machine-config JSON schema. CRD schemas are applied the way the API server's strict field
 validation does: a field the schema does not declare is an error unless the schema preserves
@@ -87,7 +88,8 @@ class SchemaRegistry:
     def load(cls) -> "SchemaRegistry":
         root = schema_dir()
         crds: dict[tuple[str, str], dict] = {}
-        for path in sorted((root / "crds").rglob("*.y*ml")):
+        paths = sorted((root / "crds").rglob("*.y*ml")) + sorted((REPO_ROOT / "schemas" / "crds").rglob("*.y*ml"))
+        for path in paths:
             with path.open() as fh:
                 for doc in yaml.load_all(fh, Loader=_LOADER):
                     if not isinstance(doc, dict) or doc.get("kind") != "CustomResourceDefinition":
@@ -102,6 +104,9 @@ class SchemaRegistry:
                         strict = _strict(schema)
                         props = strict.setdefault("properties", {})
                         props["metadata"] = _METADATA_SCHEMA
+                        # The API server accepts these on every object, declared by the CRD or not.
+                        props.setdefault("apiVersion", {"type": "string"})
+                        props.setdefault("kind", {"type": "string"})
                         api_version = f"{spec['group']}/{version['name']}"
                         crds[(api_version, spec["names"]["kind"])] = strict
         talos_path = root / "talos" / "config.schema.json"

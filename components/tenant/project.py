@@ -7,6 +7,8 @@ Parts, one component each (all children of the project, so removing the config e
 - `ProjectNamespace` (namespace.py), per environment: namespace `<project>-<env>` with quota,
   limits, ingress NetworkPolicy, Vault role, SecretStore, ExternalSecrets (env and pull secret);
 - `ProjectArgoCd` (argocd.py): the AppProject that fences deployments to `<project>-*`;
+- `ProjectObjectStore` (backups.py), per environment: the `backups` ObjectStore its databases
+  archive to, with the platform's S3 credentials (when the platform has a backup store);
 - `ProjectPreviews` (previews.py): pull-request previews, for a project with a Bitbucket Server
   repository to build them from (`preview.repoUrl` or a concrete `sourceRepos` entry).
 
@@ -20,6 +22,7 @@ import pulumi
 
 from components.tenant.args import TenantPlatform, TenantProjectArgs
 from components.tenant.argocd import ProjectArgoCd
+from components.tenant.backups import ProjectObjectStore, TenantBackups
 from components.tenant.harbor import ProjectRegistry
 from components.tenant.labels import env_secret_name, pull_secret_name
 from components.tenant.namespace import ProjectNamespace
@@ -52,6 +55,7 @@ class TenantProject(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
         *,
         platform: TenantPlatform,
+        backups: TenantBackups | None = None,
     ):
         super().__init__("idp:tenant:Project", name, {}, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -75,6 +79,15 @@ class TenantProject(pulumi.ComponentResource):
             )
             for env in args.environments
         ]
+        if backups is not None:
+            for env, ns in zip(args.environments, namespaces):
+                ProjectObjectStore(
+                    f"{name}-{env}-backups",
+                    project=args.name,
+                    namespace=ns.namespace,
+                    backups=backups,
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[ns]),
+                )
         argocd = ProjectArgoCd(f"{name}-argocd", args, child, platform=platform)
         urls = {
             "argocd": f"{platform.url('argocd')}/applications?proj={args.name}",
