@@ -12,8 +12,9 @@ References, and where they are read from:
   `RabbitmqCluster`, and `storageClass`/`storageClassName` keys in chart values;
 - custom-resource kind: the apiVersion/kind of every object outside the Kubernetes API groups;
 - Secret and ConfigMap: pod volumes, env and envFrom, image pull secrets, ingress TLS, Traefik
-  IngressRoute TLS, cert-manager CA issuers, Longhorn BackupTarget, Barman Cloud ObjectStore,
-  External Secrets CA providers;
+  IngressRoute TLS and basic-auth Middlewares, cert-manager CA issuers, Longhorn BackupTarget,
+  Barman Cloud ObjectStore, External Secrets CA providers, and `existingSecret*`/`*CredentialSecret`
+  keys in chart values (a Secret of the release's namespace);
 - Harbor project: robot-account permissions, mirror replications, and images or charts pulled from
   the platform's Harbor host.
 
@@ -291,18 +292,30 @@ def _image_refs(image: Any, where: str, registry_hosts: frozenset[str]) -> Found
         yield Ref("HarborProject", rest.split("/")[0]), where
 
 
-def _values_storage_classes(values: Any, where: str) -> Found:
-    """Chart values name StorageClasses under `storageClass` / `storageClassName` keys."""
+def _names_secret(key: str) -> bool:
+    """`existingSecret...` and `...CredentialSecret` keys name a Secret; `existingSecret...Key` names a
+    key inside one, except Harbor's `existingSecretSecretKey` (the Secret holding its secret key)."""
+    if key.endswith("CredentialSecret") or key == "existingSecretSecretKey":
+        return True
+    return key.startswith("existingSecret") and not key.endswith("Key")
+
+
+def _values_refs(values: Any, where: str, namespace: str | None) -> Found:
+    """What chart values name by convention: StorageClasses under `storageClass`/`storageClassName`,
+    Secrets of the release's namespace under `existingSecret*` and `*CredentialSecret` keys."""
     if isinstance(values, dict):
         for key, value in values.items():
             at = f"{where}.{key}"
-            if key in ("storageClass", "storageClassName") and (name := _name(value)):
+            name = _name(value)
+            if key in ("storageClass", "storageClassName") and name:
                 yield Ref("StorageClass", name), at
+            elif _names_secret(key) and name and namespace:
+                yield Ref("Secret", name, namespace), at
             else:
-                yield from _values_storage_classes(value, at)
+                yield from _values_refs(value, at, namespace)
     elif isinstance(values, list):
         for i, value in enumerate(values):
-            yield from _values_storage_classes(value, f"{where}[{i}]")
+            yield from _values_refs(value, f"{where}[{i}]", namespace)
 
 
 def _object_refs(body: dict, registry_hosts: frozenset[str], cluster_resource_namespace: str) -> Found:
@@ -333,6 +346,9 @@ def _object_refs(body: dict, registry_hosts: frozenset[str], cluster_resource_na
     elif kind == "IngressRoute" and group == "traefik.io":
         if name := _name(_get(spec, "tls", "secretName")):
             yield Ref("Secret", name, ns), "spec.tls.secretName"
+    elif kind == "Middleware" and group == "traefik.io":
+        if name := _name(_get(spec, "basicAuth", "secret")):
+            yield Ref("Secret", name, ns), "spec.basicAuth.secret"
     elif kind in ("ClusterIssuer", "Issuer") and group == "cert-manager.io":
         issuer_ns = cluster_resource_namespace if kind == "ClusterIssuer" else ns
         if name := _name(_get(spec, "ca", "secretName")):
@@ -359,7 +375,8 @@ def _object_refs(body: dict, registry_hosts: frozenset[str], cluster_resource_na
             yield Ref("Namespace", name), "spec.destination.namespace"
         source = spec.get("source") or {}
         yield from _image_refs(source.get("repoURL"), "spec.source.repoURL", registry_hosts)
-        yield from _values_storage_classes(_get(source, "helm", "valuesObject"), "spec.source.helm.valuesObject")
+        target = _name(_get(spec, "destination", "namespace"))
+        yield from _values_refs(_get(source, "helm", "valuesObject"), "spec.source.helm.valuesObject", target)
 
 
 def _resource_refs(entry: Entry, registry_hosts: frozenset[str]) -> Found:
@@ -367,7 +384,7 @@ def _resource_refs(entry: Entry, registry_hosts: frozenset[str]) -> Found:
     if entry.type == "kubernetes:helm.sh/v3:Release":
         if name := _name(body.get("namespace")):
             yield Ref("Namespace", name), "namespace"
-        yield from _values_storage_classes(body.get("values"), "values")
+        yield from _values_refs(body.get("values"), "values", _name(body.get("namespace")))
         chart = _name(body.get("chart"))
         if chart and chart.startswith("oci://"):
             yield from _image_refs(chart.removeprefix("oci://"), "chart", registry_hosts)

@@ -18,6 +18,7 @@ import shutil
 import sys
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urlparse
 
 import click
 import pulumi
@@ -111,14 +112,16 @@ def summary(results: dict[str, LayerResult]) -> list[str]:
     return lines
 
 
-def integrity_problems(results: dict[str, LayerResult], registry_hosts: tuple[str, ...] = ()) -> list[integrity.Dangling]:
-    """Dangling references of all rendered layers, with what the rendered platform services provide."""
-    return integrity.dangling(results.values(), integrity.provided_by(results.values()), registry_hosts=registry_hosts)
+def integrity_problems(results: dict[str, LayerResult]) -> list[integrity.Dangling]:
+    """Dangling references of all rendered layers, with what the rendered platform services provide.
 
-
-def _registry_hosts(env) -> tuple[str, ...]:
-    harbor = env.config.platform.harbor
-    return (harbor.host or f"harbor.{env.config.global_.domain}",) if harbor.enabled else ()
+    Images and charts are checked against Harbor's projects when they come from the Harbor the
+    platform layer exports (`harborUrl`).
+    """
+    platform = results.get("platform")
+    harbor_url = unwrap(platform.exports.get("harborUrl")) if platform else None
+    hosts = (urlparse(harbor_url).hostname,) if isinstance(harbor_url, str) and urlparse(harbor_url).hostname else ()
+    return integrity.dangling(results.values(), integrity.provided_by(results.values()), registry_hosts=hosts)
 
 
 @click.command()
@@ -129,7 +132,7 @@ def _registry_hosts(env) -> tuple[str, ...]:
 def render(config_file: Path, env_name: str, layer: str, out: Path) -> None:
     """Render layers offline: no credentials, no network, no decryption."""
     try:
-        env = validate_file(config_file, env_name)
+        validate_file(config_file, env_name)
         layers = list(LAYERS) if layer == "all" else [layer]
         # Every layer up to the last one asked for runs (in runner order); all of them are checked
         # for integrity together, since a layer uses what the earlier ones create.
@@ -153,7 +156,7 @@ def render(config_file: Path, env_name: str, layer: str, out: Path) -> None:
         click.echo(f"policy violation: {line}", err=True)
     click.echo(f"CrossGuard rules: {len(violations)} violation(s)")
     click.echo(f"written to {out}/")
-    problems = integrity_problems(ran, _registry_hosts(env))
+    problems = integrity_problems(ran)
     for problem in problems:
         click.echo(f"integrity error: {problem}", err=True)
     click.echo(f"referential integrity: {len(problems)} dangling reference(s)")

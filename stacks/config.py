@@ -22,11 +22,17 @@ from pydantic import Field, ValidationError, model_validator
 
 from components.model import PATH_ERROR, Fqdn, Model, raise_path_errors, range_addresses
 from components.ldap import LdapConfig
+from components.s3 import S3Config
 from components.platform.metallb import MetalLbArgs, announcer_errors
 from components.platform.argo_rollouts import ArgoRolloutsArgs
 from components.platform.argocd import ArgoCdArgs
 from components.platform.catalog import CATALOG, PLATFORM_NAMESPACES, yaml_key
 from components.platform.cert_manager import CertManagerArgs
+from components.platform.cloudnative_pg import CloudNativePgArgs
+from components.platform.etcd_backup import EtcdBackupArgs
+from components.platform.kubelet_csr_approver import KubeletCsrApproverArgs
+from components.platform.longhorn import LonghornArgs
+from components.platform.rabbitmq_operator import RabbitMqOperatorArgs
 from components.platform.chart import ChartRef, DeliveryArgs, ServiceArgs
 from components.platform.harbor import HarborArgs
 from components.platform.renovate import RenovateArgs
@@ -48,8 +54,8 @@ LAYERS = ("vms", "cluster", "platform", "projects")
 
 SECRET_KEYS: dict[str, tuple[str, tuple[str, ...]]] = {
     "ldapBindPassword": ("password of the LDAP bind account (idp:global.ldap.bindDn)", ("platform",)),
-    "s3AccessKeyId": ("access key of the S3 backup bucket (idp:global.s3)", ("platform",)),
-    "s3SecretAccessKey": ("secret key of the S3 backup bucket (idp:global.s3)", ("platform",)),
+    "s3AccessKeyId": ("access key of the S3 backup bucket (idp:global.s3)", ("platform", "projects")),
+    "s3SecretAccessKey": ("secret key of the S3 backup bucket (idp:global.s3)", ("platform", "projects")),
     "gitopsRepoPassword": ("password or access token of the GitOps repository (idp:platform.argocd.gitops)", ("platform",)),
 }
 """Secret config keys: what each is, and which layers need it."""
@@ -65,14 +71,6 @@ class ConfigError(Exception):
 
 # ---------------------------------------------------------------------------------------------
 # Sections
-
-
-class S3Config(Model):
-    """The S3-compatible object store used for Longhorn, CNPG and etcd backups."""
-
-    endpoint: str = Field(pattern=r"^https?://[^\s/]+(/.*)?$")
-    region: str = "us-east-1"
-    bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
 class GlobalConfig(Model):
@@ -122,6 +120,12 @@ class PlatformConfig(Model):
     kyverno: KyvernoArgs = Field(default_factory=KyvernoArgs)
     trivy_operator: TrivyOperatorArgs = Field(default_factory=TrivyOperatorArgs)
     reloader: ReloaderArgs = Field(default_factory=ReloaderArgs)
+    # Storage and data plane.
+    kubelet_csr_approver: KubeletCsrApproverArgs = Field(default_factory=KubeletCsrApproverArgs)
+    etcd_backup: EtcdBackupArgs = Field(default_factory=EtcdBackupArgs)
+    longhorn: LonghornArgs = Field(default_factory=LonghornArgs)
+    cloudnative_pg: CloudNativePgArgs = Field(default_factory=CloudNativePgArgs)
+    rabbitmq_operator: RabbitMqOperatorArgs = Field(default_factory=RabbitMqOperatorArgs)
 
     def service_args(self, service: type[PlatformService]) -> ServiceArgs:
         """The config section of a catalog service."""
@@ -201,8 +205,36 @@ class EnvironmentConfig(Model):
         errors += _metallb_pool_errors(self)
         errors += announcer_errors([n.role for n in self.vms.cluster.nodes], self.platform.metallb)
         errors += _project_errors(self)
+        errors += _storage_errors(self)
         raise_path_errors(errors)
         return self
+
+
+def _storage_errors(env: EnvironmentConfig) -> list[tuple[str, str]]:
+    """Backups that can be restored and volumes that are not born degraded.
+
+    etcd snapshots are encrypted to a key only the operators hold: no key, no backup. Longhorn keeps
+    each replica of a volume on a different node with a Longhorn disk.
+    """
+    errors = []
+    if env.platform.etcd_backup.enabled and not env.platform.etcd_backup.age_public_key:
+        errors.append((
+            "platform.etcdBackup.agePublicKey",
+            "required when etcd backups are enabled: the age recipient the snapshots are encrypted to "
+            "(`age-keygen -o etcd-backup.key` offline, then `age-keygen -y etcd-backup.key`), or set etcdBackup.enabled: false",
+        ))
+    if not env.platform.longhorn.enabled:
+        return errors
+    disks = [n.name for n in env.vms.cluster.nodes if n.longhorn_disk_gib]
+    where = "vms.cluster.nodes[*].longhornDiskGiB"
+    if not disks:
+        return [*errors, ("platform.longhorn.enabled", f"no node has a Longhorn disk ({where}); give the nodes that run workloads one")]
+    for key, replicas in (("platform.longhorn.replicaCount", env.platform.longhorn.replica_count),
+                          ("platform.vault.longhornReplicas", env.platform.vault.longhorn_replicas if env.platform.vault.enabled else 0)):
+        if replicas > len(disks):
+            errors.append((key, f"{replicas} replicas but only {len(disks)} node(s) have a Longhorn disk ({', '.join(disks)}); "
+                                f"every volume would stay degraded: lower it or add disks ({where})"))
+    return errors
 
 
 def _metallb_pool_errors(env: EnvironmentConfig) -> list[tuple[str, str]]:

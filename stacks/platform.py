@@ -52,6 +52,8 @@ def main(env_name: str) -> None:
             kubeconfig=cluster.kubeconfig,
             secret=lambda key: secret(env, key),
             argocd_charts=platform.argocd_charts(),
+            s3=env.config.global_.s3,
+            cluster=env.config.vms.cluster,
         )
         urls: dict[str, str] = {}
         for service in CATALOG:

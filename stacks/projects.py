@@ -21,11 +21,13 @@ import pulumi_kubernetes as k8s
 import pulumi_vault as vault
 import pulumiverse_harbor as harbor
 
+from components.s3 import S3Credentials
 from components.tenant.args import TenantPlatform
+from components.tenant.backups import TenantBackups
 from components.tenant.project import TenantProject
 from stacks import references
 from stacks.config import Environment
-from stacks.program import read_environment
+from stacks.program import read_environment, secret
 
 REQUIRED_PLATFORM_OUTPUTS = ("vaultAddress", "vaultToken", "harborUrl", "harborUsername", "harborPassword")
 
@@ -56,6 +58,14 @@ def tenant_platform(env: Environment, platform: references.PlatformOutputs) -> T
     )
 
 
+def tenant_backups(env: Environment) -> TenantBackups | None:
+    """Each project namespace's database ObjectStore: the platform's bucket and keys, if CloudNativePG is on."""
+    if not env.config.platform.cloudnative_pg.enabled:
+        return None
+    credentials = S3Credentials(secret(env, "s3AccessKeyId"), secret(env, "s3SecretAccessKey"))
+    return TenantBackups(s3=env.config.global_.s3, credentials=credentials)
+
+
 def main(env_name: str) -> None:
     env = read_environment(env_name, "projects")
     organization = env.config.organization
@@ -76,7 +86,8 @@ def main(env_name: str) -> None:
             ),
         ]
         opts = pulumi.ResourceOptions(providers=providers)
-        projects = {p.name: TenantProject(p.name, p, opts, platform=context) for p in env.config.projects}
+        backups = tenant_backups(env)
+        projects = {p.name: TenantProject(p.name, p, opts, platform=context, backups=backups) for p in env.config.projects}
         pulumi.export(
             "projects",
             {

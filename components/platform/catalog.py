@@ -17,11 +17,16 @@ from __future__ import annotations
 from components.platform.argo_rollouts import ArgoRollouts
 from components.platform.argocd import ArgoCd
 from components.platform.cert_manager import CertManager
+from components.platform.cloudnative_pg import CloudNativePg
 from components.platform.cosign import Cosign
+from components.platform.etcd_backup import EtcdBackup
 from components.platform.external_secrets import ExternalSecrets
 from components.platform.harbor import Harbor
+from components.platform.kubelet_csr_approver import KubeletCsrApprover
 from components.platform.kyverno import Kyverno
+from components.platform.longhorn import Longhorn
 from components.platform.metallb import MetalLb
+from components.platform.rabbitmq_operator import RabbitMqOperator
 from components.platform.reloader import Reloader
 from components.platform.renovate import Renovate
 from components.platform.service import PlatformService
@@ -34,6 +39,9 @@ CATALOG: tuple[type[PlatformService], ...] = (
     MetalLb,
     CertManager,
     Traefik,
+    KubeletCsrApprover,
+    EtcdBackup,
+    Longhorn,
     ArgoCd,
     ArgoRollouts,
     Harbor,
@@ -45,6 +53,8 @@ CATALOG: tuple[type[PlatformService], ...] = (
     Kyverno,
     TrivyOperator,
     Reloader,
+    CloudNativePg,
+    RabbitMqOperator,
 )
 """Every platform service, each after the services it needs."""
 
@@ -52,7 +62,7 @@ BY_KEY: dict[str, type[PlatformService]] = {service.key: service for service in 
 
 SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 """Namespaces of Kubernetes itself."""
-PLANNED_NAMESPACES = ("longhorn-system", "cnpg-system", "rabbitmq-system", "monitoring", "logging")
+PLANNED_NAMESPACES = ("monitoring", "logging")
 """Namespaces of services still to come, kept free for them; an entry goes when its service joins the catalog."""
 
 PLATFORM_NAMESPACES: tuple[str, ...] = tuple(

@@ -176,6 +176,7 @@ class Harbor(PlatformService):
     pod_security = "baseline"
     release = "harbor"
     ingress = True
+    needs = {"longhorn": "its volumes (StorageClass longhorn)"}
 
     url: str
     """`https://<host>` (also `externalURL`)."""

@@ -21,6 +21,8 @@ from typing import Any, Callable, ClassVar, Literal, Mapping, Sequence
 import pulumi
 
 from components.ldap import LdapConfig
+from components.s3 import S3Config, S3Credentials
+from components.talos.args import TalosClusterArgs
 from components.platform.chart import (
     ChartRef,
     DeliveryArgs,
@@ -50,6 +52,10 @@ class PlatformContext:
     """Charts of the services Argo CD delivers (its `platform` AppProject must allow their repositories)."""
     services: dict[str, "PlatformService"] = field(default_factory=dict)
     """The services built so far, by catalog key (only enabled ones)."""
+    s3: S3Config | None = None
+    """The backup store (`idp:global.s3`); its keys are the secrets `s3AccessKeyId`/`s3SecretAccessKey`."""
+    cluster: TalosClusterArgs | None = None
+    """The cluster the platform runs on (`idp:vms.cluster`): node names, network, etcd backup namespace."""
 
     def get(self, key: str) -> "PlatformService | None":
         return self.services.get(key)
@@ -65,6 +71,20 @@ class PlatformContext:
         if tls is None:  # the configuration rules reject this before anything is built
             raise ValueError(f"platform.{key} needs cert-manager (the platform-ca issuer)")
         return tls
+
+    def require_s3(self, key: str) -> S3Config:
+        if self.s3 is None:  # `idp:global.s3` is a required key; only a hand-built context lacks it
+            raise ValueError(f"platform.{key} needs idp:global.s3 (the backup store)")
+        return self.s3
+
+    def s3_credentials(self) -> S3Credentials:
+        """The platform's S3 key pair, as Pulumi secrets."""
+        return S3Credentials(self.secret("s3AccessKeyId"), self.secret("s3SecretAccessKey"))
+
+    def require_cluster(self, key: str) -> TalosClusterArgs:
+        if self.cluster is None:
+            raise ValueError(f"platform.{key} needs idp:vms.cluster (the cluster's nodes and network)")
+        return self.cluster
 
 
 class PlatformService(pulumi.ComponentResource):

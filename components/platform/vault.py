@@ -172,6 +172,7 @@ class Vault(PlatformService):
     release = RELEASE
     bootstrap = True
     ingress = True
+    needs = {"longhorn": "its volumes (provisioner driver.longhorn.io)"}
 
     address: str
     """External API/UI URL (through the ingress, TLS)."""

@@ -24,8 +24,8 @@ MINIMUM = {
 }
 """Talos' documented minimum sizes per role."""
 
-LONGHORN_DISK_DEFAULT = {"controlplane": 0, "worker": 100}
-"""GiB of the dedicated Longhorn data disk per role, unless a node sets `longhornDiskGiB`."""
+LONGHORN_DISK_GIB = 100
+"""Size of the Longhorn data disk of a node that runs workloads, unless it sets `longhornDiskGiB`."""
 
 
 def _schematic(value: str) -> str:
@@ -70,19 +70,11 @@ class NodeArgs(Model):
     memory_mib: int = Field(ge=512, alias="memoryMiB", description="memory in MiB")
     disk_gib: int = Field(ge=1, alias="diskGiB", description="system disk in GiB")
     longhorn_disk_gib: int = Field(
-        None,  # type: ignore[assignment]  # filled per role by _longhorn_disk_default
+        0,
         ge=0,
         alias="longhornDiskGiB",
-        description="second disk for Longhorn's data in GiB (0: none); default 100 on workers, 0 on control planes",
+        description="second disk for Longhorn's data in GiB (0: none); see TalosClusterArgs for the default",
     )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _longhorn_disk_default(cls, data):
-        # Volumes live where workloads run: workers by default; control planes only when asked.
-        if isinstance(data, dict) and data.get("longhornDiskGiB", data.get("longhorn_disk_gib")) is None:
-            data = {**data, "longhornDiskGiB": LONGHORN_DISK_DEFAULT.get(data.get("role"), 0)}
-        return data
 
     @model_validator(mode="after")
     def _minimum_size(self) -> "NodeArgs":
@@ -149,6 +141,21 @@ class TalosClusterArgs(Model):
     image_gc: ImageGcArgs = Field(default_factory=ImageGcArgs)
     etcd_backup_namespace: K8sName = "etcd-backup"
     protect: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _longhorn_disks(cls, data):
+        """Volumes live where workloads run: every worker, and control planes when they take workloads."""
+        if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
+            return data
+        workloads_on_cp = data.get("allowSchedulingOnControlPlanes", data.get("allow_scheduling_on_control_planes", False)) is True
+        nodes = []
+        for node in data["nodes"]:
+            if isinstance(node, dict) and "longhornDiskGiB" not in node and "longhorn_disk_gib" not in node:
+                runs_workloads = node.get("role") == "worker" or workloads_on_cp
+                node = {**node, "longhornDiskGiB": LONGHORN_DISK_GIB if runs_workloads else 0}
+            nodes.append(node)
+        return {**data, "nodes": nodes}
 
     @computed_field  # type: ignore[prop-decorator]
     @property
