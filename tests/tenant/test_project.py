@@ -25,6 +25,9 @@ PER_ENVIRONMENT = [
     ("kubernetes:external-secrets.io/v1:SecretStore", "-secret-store"),
     ("kubernetes:external-secrets.io/v1:ExternalSecret", "-env-secret"),
     ("kubernetes:external-secrets.io/v1:ExternalSecret", "-pull-secret"),
+    ("idp:tenant:ProjectObjectStore", "-backups"),
+    ("kubernetes:core/v1:Secret", "-backups-s3-credentials"),
+    ("kubernetes:barmancloud.cnpg.io/v1:ObjectStore", "-backups-object-store"),
 ]
 
 
