@@ -48,6 +48,15 @@ def test_vms_layer_graph(lab_config, render):
         assert len(machine.inputs["tags"]) == 3
 
 
+def test_longhorn_disk_is_a_second_vm_disk(lab_config, render):
+    """Workers get the disk Talos formats as the `longhorn` user volume; control planes (no workloads) do not."""
+    result = render(lab_config, "vms")["vms"]
+    disks = {m.inputs["name"]: m.inputs["disks"] for m in by_type(result, "vsphere:index/virtualMachine:VirtualMachine")}
+    assert [(d["label"], d["size"]) for d in disks["lab-wk-1"]] == [("disk0", 200), ("disk1", 100)]
+    assert disks["lab-wk-1"][1]["unitNumber"] == 1
+    assert [d["label"] for d in disks["lab-cp-1"]] == ["disk0"]
+
+
 def test_machine_configuration_per_role(lab_config, render):
     result = render(lab_config, "vms")["vms"]
     requests = [a for t, a in result.calls if t == "talos:machine/getConfiguration:getConfiguration"]

@@ -74,6 +74,7 @@ def test_longhorn_data_path_is_a_user_volume_on_its_own_disk(cluster):
         mount = docs["longhorn-mount"]["machine"]["kubelet"]["extraMounts"][0]
         assert mount["source"] == mount["destination"] == "/var/mnt/longhorn"
         assert {"bind", "rshared", "rw"} <= set(mount["options"])
+        assert docs["longhorn-mount"]["machine"]["nodeLabels"] == {"node.longhorn.io/create-default-disk": "true"}
     assert {n.role for n in cluster.nodes if n.longhorn_disk_gib} == {"worker"}
 
 

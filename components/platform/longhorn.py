@@ -30,6 +30,7 @@ from components.platform.chart import ChartRef, DeliveryArgs, IngressTls, standa
 from components.platform.service import PlatformContext, PlatformService
 from components.platform.traefik import INGRESS_CLASS, TLS_ROUTER_ANNOTATIONS
 from components.s3 import S3Config, S3Credentials, credentials_secret
+from components.talos.patches import LONGHORN_PATH
 
 NAMESPACE = "longhorn-system"
 STORAGE_CLASS = "longhorn"
@@ -39,10 +40,9 @@ UI_TLS_SECRET = "longhorn-ui-tls"
 UI_AUTH_SECRET = "longhorn-ui-auth"
 UI_AUTH_MIDDLEWARE = "longhorn-ui-auth"
 UI_USER = "admin"
-DATA_PATH = "/var/mnt/longhorn"
-"""Where Talos mounts the `longhorn` user volume (the kubelet sees the same path)."""
-DEFAULT_DISK_LABEL = "node.longhorn.io/create-default-disk"
-"""Nodes with this label `true` get a Longhorn disk at DATA_PATH (set by the Talos patch)."""
+DATA_PATH = LONGHORN_PATH
+"""Where Talos mounts the `longhorn` user volume (the kubelet sees the same path); only nodes with
+the Talos patch's label `node.longhorn.io/create-default-disk` get a Longhorn disk there."""
 API_VERSION = "longhorn.io/v1beta2"
 
 

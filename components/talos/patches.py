@@ -84,10 +84,16 @@ def longhorn_volume(node: NodeArgs) -> dict:
     }
 
 
+LONGHORN_DISK_LABEL = "node.longhorn.io/create-default-disk"
+"""Longhorn creates its default disk (at its data path) only on nodes labelled with this."""
+
+
 def longhorn_mount() -> dict:
-    """Bind-mount Longhorn's data path into the kubelet with shared propagation (CSI mounts)."""
+    """Bind-mount Longhorn's data path into the kubelet with shared propagation (CSI mounts), and
+    label the node so Longhorn puts a disk there (`createDefaultDiskLabeledNodes`)."""
     return {
         "machine": {
+            "nodeLabels": {LONGHORN_DISK_LABEL: "true"},
             "kubelet": {
                 "extraMounts": [
                     {
