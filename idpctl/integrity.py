@@ -16,7 +16,8 @@ References, and where they are read from:
   Barman Cloud ObjectStore, External Secrets CA providers, and `existingSecret*`/`*CredentialSecret`
   keys in chart values (a Secret of the release's namespace);
 - Harbor project: robot-account permissions, mirror replications, and images or charts pulled from
-  the platform's Harbor host.
+  the platform's Harbor host (pod images, Argo CD Application/ApplicationSet sources, AppProject
+  source repositories).
 
 Creators: objects of those kinds in the render; Secrets written by what the render declares
 (cert-manager `Certificate`, `ExternalSecret`, Talos `ServiceAccount`, CloudNativePG `Cluster`,
@@ -283,13 +284,15 @@ def _pod_refs(pod: dict, ns: str | None, where: str, registry_hosts: frozenset[s
 
 
 def _image_refs(image: Any, where: str, registry_hosts: frozenset[str]) -> Found:
-    """`<harbor host>/<project>/<repository>...`: the Harbor project must exist."""
+    """`<harbor host>/<project>[/<repository>...]` (an image, or an OCI chart repository as Argo CD
+    names it): the Harbor project must exist."""
     image = _name(image)
     if not image or "/" not in image:
         return
-    host, _, rest = image.partition("/")
-    if host in registry_hosts and "/" in rest:
-        yield Ref("HarborProject", rest.split("/")[0]), where
+    host, _, rest = image.removeprefix("oci://").partition("/")
+    project = rest.split("/")[0].split(":")[0].split("@")[0]
+    if host in registry_hosts and project and project != "*":
+        yield Ref("HarborProject", project), where
 
 
 def _names_secret(key: str) -> bool:
@@ -370,13 +373,27 @@ def _object_refs(body: dict, registry_hosts: frozenset[str], cluster_resource_na
         ca = _get(spec, "provider", "vault", "caProvider")
         if isinstance(ca, dict) and (name := _name(ca.get("name"))) and ca.get("type") in ("Secret", "ConfigMap"):
             yield Ref(ca["type"], name, ca.get("namespace") or ns), "spec.provider.vault.caProvider.name"
+    elif kind == "AppProject" and group == "argoproj.io":
+        for i, repo in enumerate(spec.get("sourceRepos") or []):
+            yield from _image_refs(repo, f"spec.sourceRepos[{i}]", registry_hosts)
+    elif kind == "ApplicationSet" and group == "argoproj.io":
+        yield from _sources(_get(spec, "template", "spec") or {}, "spec.template.spec", registry_hosts)
     elif kind == "Application" and group == "argoproj.io":
         if name := _name(_get(spec, "destination", "namespace")):
             yield Ref("Namespace", name), "spec.destination.namespace"
+        yield from _sources(spec, "spec", registry_hosts)
         source = spec.get("source") or {}
-        yield from _image_refs(source.get("repoURL"), "spec.source.repoURL", registry_hosts)
         target = _name(_get(spec, "destination", "namespace"))
         yield from _values_refs(_get(source, "helm", "valuesObject"), "spec.source.helm.valuesObject", target)
+
+
+def _sources(spec: dict, where: str, registry_hosts: frozenset[str]) -> Found:
+    """Harbor projects of an Argo CD `source` and of each of `sources`."""
+    if isinstance(spec.get("source"), dict):
+        yield from _image_refs(spec["source"].get("repoURL"), f"{where}.source.repoURL", registry_hosts)
+    for i, source in enumerate(spec.get("sources") or []):
+        if isinstance(source, dict):
+            yield from _image_refs(source.get("repoURL"), f"{where}.sources[{i}].repoURL", registry_hosts)
 
 
 def _resource_refs(entry: Entry, registry_hosts: frozenset[str]) -> Found:

@@ -19,11 +19,11 @@ def idpctl(*args: str) -> subprocess.CompletedProcess:
 
 def assert_rendered(run: subprocess.CompletedProcess) -> None:
     """Rendered cleanly: exit 0, or exit 3 for exactly the dangling references another plane owns
-    (tests/test_integrity.py OWNED_BY_OBSERVABILITY; empty that set and this demands exit 0)."""
+    (tests/test_integrity.py KNOWN_ELSEWHERE; empty those sets and this demands exit 0)."""
     from idpctl.integrity import Dangling
-    from tests.test_integrity import OWNED_BY_OBSERVABILITY
+    from tests.test_integrity import KNOWN_ELSEWHERE
 
-    allowed = {f"integrity error: {Dangling(*entry)}" for entry in OWNED_BY_OBSERVABILITY}
+    allowed = {f"integrity error: {Dangling(*entry)}" for entry in KNOWN_ELSEWHERE}
     found = {line for line in run.stderr.splitlines() if line.startswith("integrity error: ")}
     assert run.returncode == (3 if found else 0), run.stderr
     assert found <= allowed, "\n".join(sorted(found - allowed))
