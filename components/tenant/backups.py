@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.model import Resources
 from components.s3 import DATABASE_PREFIX, S3Config, S3Credentials, credentials_secret
 from components.tenant.labels import project_labels
 
@@ -32,13 +33,17 @@ class TenantBackups:
     credentials: S3Credentials
     retention: str = "30d"
     """Base backups and WAL older than this are removed (`[1-9][0-9]*[dwm]`)."""
+    sidecar: Resources = Resources(requests_cpu="50m", requests_memory="64Mi", limits_memory="256Mi")
+    """Resources of the plugin's sidecar in every database pod (the namespace quota counts it)."""
 
 
-def object_store_spec(s3: S3Config, namespace: str, retention: str) -> dict:
+def object_store_spec(backups: TenantBackups, namespace: str) -> dict:
     """`spec` of the ObjectStore (plugin-barman-cloud v0.13.0 CRD)."""
+    s3 = backups.s3
     key = lambda k: {"name": CREDENTIALS, "key": k}  # noqa: E731
     return {
-        "retentionPolicy": retention,
+        "retentionPolicy": backups.retention,
+        "instanceSidecarConfiguration": {"resources": backups.sidecar.to_k8s()},
         "configuration": {
             "destinationPath": s3.url(DATABASE_PREFIX, namespace),
             "endpointURL": s3.endpoint,
@@ -87,7 +92,7 @@ class ProjectObjectStore(pulumi.ComponentResource):
             api_version=API_VERSION,
             kind="ObjectStore",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=OBJECT_STORE, namespace=namespace, labels=labels),
-            spec=object_store_spec(s3, namespace, backups.retention),
+            spec=object_store_spec(backups, namespace),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[secret]),
         )
         self.name = OBJECT_STORE

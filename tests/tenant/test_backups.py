@@ -31,6 +31,9 @@ def test_one_object_store_per_project_namespace(lab_config, schemas):
         refs = configuration["s3Credentials"]
         assert {r["name"] for r in refs.values()} == {"backups-s3"}
         assert store["spec"]["retentionPolicy"] == "30d"
+        # The sidecar the plugin adds to every database pod has explicit resources (the quota counts it).
+        sidecar = store["spec"]["instanceSidecarConfiguration"]["resources"]
+        assert sidecar["requests"]["cpu"] and sidecar["limits"]["memory"]
 
 
 def test_the_base_chart_names_this_object_store():
