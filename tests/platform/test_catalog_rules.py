@@ -179,3 +179,14 @@ def test_every_service_argocd_delivers_waits_for_its_app_project(lab):
     assert delivered, "the lab delivers some services through Argo CD"
     for service in delivered:
         assert project.urn in _component(lab, service).depends_on, service.key
+
+
+def test_vault_storage_is_protected_only_while_the_environment_protects():
+    def protected(config) -> set[str]:
+        result = render_platform(config)
+        return {r.name for r in result.resources if r.protect and r.name.startswith("vault")}
+
+    assert {"vault-chart-release", "vault-storage-class", "vault-init"} <= protected(lab_config())
+    config = lab_config()
+    config["idp:global"]["protect"] = False
+    assert protected(config) == set()
