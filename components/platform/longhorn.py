@@ -163,6 +163,7 @@ class Longhorn(PlatformService):
         *,
         s3: S3Config,
         credentials: S3Credentials,
+        protect: bool = True,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("idp:platform:Longhorn", name, {}, opts)
@@ -187,8 +188,9 @@ class Longhorn(PlatformService):
             string_data={"users": pulumi.Output.secret(pulumi.Output.concat(UI_USER, ":", password.bcrypt_hash))},
             opts=in_namespace,
         )
+        # Protected like every stateful resource: uninstalling Longhorn takes every volume with it.
         chart = self._chart(
-            name, args, longhorn_values(args, s3, host), create_namespace=False, depends_on=[namespace, secret]
+            name, args, longhorn_values(args, s3, host), create_namespace=False, depends_on=[namespace, secret], protect=protect
         )
         after_chart = pulumi.ResourceOptions(parent=self, depends_on=[chart.ready])
         k8s.apiextensions.CustomResource(
@@ -243,6 +245,7 @@ class Longhorn(PlatformService):
             context.require_tls(cls.key),
             s3=context.require_s3(cls.key),
             credentials=context.s3_credentials(),
+            protect=context.protect,
             opts=opts,
         )
 

@@ -175,6 +175,23 @@ def test_longhorn_workloads_have_resources(lab):
     assert all(r["requests"]["cpu"] and r["limits"]["memory"] for r in csi.values())
 
 
+def test_longhorn_is_protected_while_the_environment_protects():
+    assert chart_registration(render_platform(lab_config()), "longhorn").protect
+    config = lab_config()
+    config["idp:global"]["protect"] = False
+    assert not chart_registration(render_platform(config), "longhorn").protect
+
+
+def test_base_chart_backup_group_has_the_recurring_jobs(lab):
+    """Volumes the base chart marks `backup: true` join this group: it must carry both jobs."""
+    import yaml
+
+    from tests.platform.helpers import REPO
+
+    group = yaml.safe_load((REPO / "charts" / "platform-app" / "values.yaml").read_text())["longhorn"]["backupGroup"]
+    assert all(group in job["spec"]["groups"] for job in objects(lab, "RecurringJob"))
+
+
 def test_harbor_and_vault_wait_for_longhorn(lab):
     longhorn = chart_registration(lab, "longhorn")
     for name in ("harbor", "vault"):
