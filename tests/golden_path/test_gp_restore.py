@@ -32,3 +32,13 @@ def test_without_recover_from_the_database_starts_empty(helm_template):
     spec = _cluster(objects)["spec"]
     assert set(spec["bootstrap"]) == {"initdb"} and "externalClusters" not in spec
     assert "serverName" not in spec["plugins"][0]["parameters"]
+
+
+def test_recover_from_without_an_object_store_fails_naming_the_keys(helm_fails, tmp_path):
+    import yaml
+
+    values = yaml.safe_load((CHART / "ci" / "restore-values.yaml").read_text())
+    values["database"]["backup"]["objectStore"] = ""
+    path = tmp_path / "values.yaml"
+    path.write_text(yaml.safe_dump(values))
+    assert "database.recoverFrom needs database.backup.objectStore" in helm_fails(path)

@@ -32,6 +32,9 @@ Helm renders templates in no guaranteed order. */}}
 {{- if not .Values.image.tag -}}
 {{- fail "image.tag is required: set it to the commit SHA (idpctl app render --image-tag)" -}}
 {{- end -}}
+{{- if and .Values.database.enabled .Values.database.recoverFrom (not .Values.database.backup.objectStore) -}}
+{{- fail "database.recoverFrom needs database.backup.objectStore: the ObjectStore holding the backups to restore" -}}
+{{- end -}}
 {{- if and .Values.ingress.enabled (not .Values.ingress.host) -}}
 {{- fail "ingress.host is required when ingress.enabled is true" -}}
 {{- end -}}
