@@ -262,8 +262,7 @@ def _pod_refs(pod: dict, ns: str | None, where: str, registry_hosts: frozenset[s
             for kind, key in (("Secret", "secret"), ("ConfigMap", "configMap")):
                 if (name := _name(_get(source, key, "name"))) and not _get(source, key, "optional"):
                     yield Ref(kind, name, ns), f"{at}.projected.sources[{j}].{key}.name"
-        if name := _name(_get(volume, "persistentVolumeClaim", "claimName")):
-            pass  # claims are created by workloads at run time (StatefulSets, charts); not checked
+        # Claims (`persistentVolumeClaim.claimName`) are not followed: StatefulSets and charts create them at run time.
     for i, secret in enumerate(pod.get("imagePullSecrets") or []):
         if name := _name(_get(secret, "name")):
             yield Ref("Secret", name, ns), f"{where}.imagePullSecrets[{i}].name"
