@@ -140,10 +140,11 @@ class Longhorn(PlatformService):
         *(
             f"longhorn.io/{kind}"
             for kind in (
+                # The 25 CRDs of deploy/longhorn.yaml at v1.12.1.
                 "BackingImage", "BackingImageDataSource", "BackingImageManager", "Backup", "BackupBackingImage",
-                "BackupTarget", "BackupVolume", "Engine", "EngineImage", "InstanceManager", "Node", "Orphan",
-                "RecurringJob", "Replica", "Setting", "ShareManager", "Snapshot", "SupportBundle", "SystemBackup",
-                "SystemRestore", "Volume", "VolumeAttachment",
+                "BackupTarget", "BackupVolume", "Engine", "EngineFrontend", "EngineImage", "InstanceManager", "Node",
+                "Orphan", "RecurringJob", "Replica", "Setting", "Shard", "ShardGroup", "ShareManager", "Snapshot",
+                "SupportBundle", "SystemBackup", "SystemRestore", "Volume", "VolumeAttachment",
             )
         ),
     )

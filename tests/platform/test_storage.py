@@ -294,3 +294,12 @@ def test_services_can_be_switched_off():
     tokens = {r.type for r in result.resources}
     assert not tokens & {"idp:platform:EtcdBackup", "idp:platform:CloudNativePg", "idp:platform:RabbitMqOperator", "idp:platform:KubeletCsrApprover"}
     assert "idp:platform:Longhorn" in tokens
+
+
+def test_longhorn_declares_every_crd_its_chart_installs(schemas):
+    """`provides` lists exactly the longhorn.io kinds of the upstream CRDs (schemas/crds/longhorn)."""
+    from components.platform.longhorn import Longhorn
+
+    declared = {p.split("/", 1)[1] for p in Longhorn.provides if p.startswith("longhorn.io/")}
+    upstream = {kind for (api_version, kind) in schemas._crds if api_version.startswith("longhorn.io/")}
+    assert declared == upstream
