@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.ldap import BIND_PASSWORD_KEYS
 from components.platform.metallb import MetalLb
 from components.platform.argo_rollouts import ArgoRollouts
 from components.platform.argocd import ArgoCd
@@ -76,7 +77,7 @@ def services_i(env: Environment, opts: pulumi.ResourceOptions, urls: dict, metal
             platform.argocd,
             tls,
             ldap=ldap,
-            ldap_bind_password=secret(env, "ldapBindPassword"),
+            ldap_bind_password=secret(env, BIND_PASSWORD_KEYS["dex"]),
             git_password=secret(env, "gitopsRepoPassword"),
             charts=by_argocd,
             opts=_after(opts, platform.argocd, None, core.traefik),
@@ -93,7 +94,7 @@ def services_i(env: Environment, opts: pulumi.ResourceOptions, urls: dict, metal
             platform.harbor,
             tls,
             ldap=ldap,
-            ldap_bind_password=secret(env, "ldapBindPassword"),
+            ldap_bind_password=secret(env, BIND_PASSWORD_KEYS["harbor"]),
             opts=_after(opts, platform.harbor, core.argocd, core.traefik),
         )
         urls["harbor"] = core.harbor.url
@@ -137,7 +138,7 @@ def main(env_name: str) -> None:
                     address=vault.address,
                     root_token=vault.root_token,
                     ldap=ldap_binding(env.config.global_.ldap),
-                    ldap_bind_password=secret(env, "ldapBindPassword"),
+                    ldap_bind_password=secret(env, BIND_PASSWORD_KEYS["vault"]),
                     ca_certificate=core.cert_manager.root_ca_certificate if core.cert_manager else None,
                     # Configured through the ingress: Traefik and the certificate issuer come first.
                     opts=_after(opts, None, None, vault.ready, core.traefik, core.cert_manager),

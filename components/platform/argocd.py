@@ -99,7 +99,7 @@ def dex_config(ldap: LdapConfig) -> str:
             "insecureNoSSL": not ldap.use_tls and not ldap.start_tls,
             "insecureSkipVerify": ldap.insecure_skip_verify,
             "startTLS": ldap.start_tls,
-            "bindDN": ldap.bind_dn,
+            "bindDN": ldap.bind_dn("dex"),
             "bindPW": f"${LDAP_SECRET}:{LDAP_SECRET_KEY}",
             "usernamePrompt": "AD username",
             "userSearch": {

@@ -267,7 +267,7 @@ class Harbor(pulumi.ComponentResource):
             f"{name}-ldap",
             auth_mode="ldap_auth",
             ldap_url=ldap.url,
-            ldap_search_dn=ldap.bind_dn,
+            ldap_search_dn=ldap.bind_dn("harbor"),
             ldap_search_password=pulumi.Output.secret(bind_password),
             ldap_base_dn=ldap.user_base_dn,
             ldap_filter=ldap.user_filter,

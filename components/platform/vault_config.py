@@ -300,7 +300,7 @@ def ldap_binding(ldap: object) -> LdapBinding:
     """The LDAP auth settings from `idp:global.ldap` (stacks.config.LdapConfig)."""
     return LdapBinding(
         url=ldap.url,  # type: ignore[attr-defined]
-        bind_dn=ldap.bind_dn,  # type: ignore[attr-defined]
+        bind_dn=ldap.bind_dn("vault"),  # type: ignore[attr-defined]
         user_base_dn=ldap.user_base_dn,  # type: ignore[attr-defined]
         group_base_dn=ldap.group_base_dn,  # type: ignore[attr-defined]
         username_attribute=ldap.username_attribute,  # type: ignore[attr-defined]

@@ -338,7 +338,7 @@ def _validate(config):
 def test_security_config_mistakes_are_reported_with_their_path(lab_config, section, patch, message):
     config = copy.deepcopy(lab_config)
     config["idp:platform"].setdefault(section, {}).update(patch)
-    config.pop("idp:ldapBindPassword", None)
+    config.pop("idp:ldapDexBindPassword", None)
     with pytest.raises(ConfigError, match=message):
         _validate({k: v for k, v in config.items() if not (isinstance(v, dict) and set(v) == {"secure"})})
 
