@@ -39,6 +39,12 @@ from components.platform.reloader import ReloaderArgs
 from components.platform.trivy_operator import TrivyOperatorArgs
 from components.platform.vault import VaultArgs
 from components.platform.vault_config import VaultConfigArgs
+from components.platform.alertmanager import AlertmanagerArgs
+from components.platform.grafana import GrafanaArgs
+from components.platform.logs_collector import LogsCollectorArgs
+from components.platform.vector import VectorArgs
+from components.platform.victoria_logs import VictoriaLogsArgs
+from components.platform.victoria_metrics import VictoriaMetricsStackArgs
 from components.talos.args import ApplyMode, Hours, TalosClusterArgs
 from components.tenant.args import TenantProjectArgs, project_isolation_errors
 from components.vsphere.vm import VsphereLocation
@@ -131,6 +137,12 @@ class PlatformConfig(Model):
     kyverno: KyvernoArgs = Field(default_factory=KyvernoArgs)
     trivy_operator: TrivyOperatorArgs = Field(default_factory=TrivyOperatorArgs)
     reloader: ReloaderArgs = Field(default_factory=ReloaderArgs)
+    victoria_metrics: VictoriaMetricsStackArgs = Field(default_factory=VictoriaMetricsStackArgs)
+    alertmanager: AlertmanagerArgs = Field(default_factory=AlertmanagerArgs)
+    victoria_logs: VictoriaLogsArgs = Field(default_factory=VictoriaLogsArgs)
+    logs_collector: LogsCollectorArgs = Field(default_factory=LogsCollectorArgs)
+    vector: VectorArgs = Field(default_factory=VectorArgs)
+    grafana: GrafanaArgs = Field(default_factory=GrafanaArgs)
 
     def service_args(self, service: type[PlatformService]) -> ServiceArgs:
         """The config section of a catalog service."""
@@ -192,6 +204,7 @@ class PlatformConfig(Model):
         if self.kyverno.enabled and SIGNATURE_POLICY in self.kyverno.policies and not self.cosign.enabled:
             return [("kyverno.policies", f"{SIGNATURE_POLICY} needs platform.cosign.enabled: true (its public key)")]
         return []
+
 
 
 class EnvironmentConfig(Model):

@@ -37,6 +37,7 @@ def service_options(
 def main(env_name: str) -> None:
     env = read_environment(env_name, "platform")
     platform = env.config.platform
+    talos = env.config.vms.cluster
 
     async def program() -> None:
         cluster = await references.read(env.config.organization, env_name, "cluster")
@@ -52,6 +53,7 @@ def main(env_name: str) -> None:
             kubeconfig=cluster.kubeconfig,
             secret=lambda key: secret(env, key),
             argocd_charts=platform.argocd_charts(),
+            control_plane_metrics_ips=[n.ip for n in talos.control_planes] if talos.control_plane_metrics else [],
         )
         urls: dict[str, str] = {}
         for service in CATALOG:

@@ -14,9 +14,15 @@ webhook in a second Secret mounted by the operator at `/etc/vm/secrets/<secret>/
 
 from __future__ import annotations
 
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
 from pydantic import Field
 
 from components.model import Model, Resources
+from components.platform.chart import standard_labels
+from components.platform.service import PlatformContext, PlatformService
+from components.platform.victoria_metrics import ALERTMANAGER_SELECTOR
 
 NAMESPACE = "monitoring"
 NAME = "idp"
@@ -86,3 +92,48 @@ def alertmanager_spec(args: AlertmanagerArgs) -> dict:
         "configReloaderResources": args.config_reloader_resources.to_k8s(),
         "storage": {"emptyDir": {"sizeLimit": f"{args.storage_size_mi}Mi"}},
     }
+
+
+class Alertmanager(PlatformService):
+    """The VMAlertmanager, its configuration Secret and the Teams webhook Secret."""
+
+    key = "alertmanager"
+    args_type = AlertmanagerArgs
+    # Shares `monitoring`, created (privileged) by the VictoriaMetrics stack; it needs no host access itself.
+    namespace = NAMESPACE
+    pod_security = "privileged"
+    needs = {"victoria_metrics": "the VMAlertmanager CRD, the monitoring namespace and vmalert"}
+
+    url: str
+    """Alertmanager inside the cluster."""
+
+    def __init__(self, name: str, args: AlertmanagerArgs, webhook_url: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None):
+        super().__init__("idp:platform:Alertmanager", name, {}, opts)
+        labels = standard_labels("alertmanager", NAME, IMAGE_TAG)
+        child = pulumi.ResourceOptions(parent=self)
+        webhook = k8s.core.v1.Secret(
+            f"{name}-teams-webhook",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=WEBHOOK_SECRET, namespace=NAMESPACE, labels=labels),
+            string_data={WEBHOOK_KEY: pulumi.Output.secret(webhook_url)},
+            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["stringData", "data"]),
+        )
+        config = k8s.core.v1.Secret(
+            f"{name}-config",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=CONFIG_SECRET, namespace=NAMESPACE, labels=labels),
+            string_data={"alertmanager.yaml": yaml.safe_dump(alertmanager_config(args), sort_keys=False)},
+            opts=child,
+        )
+        k8s.apiextensions.CustomResource(
+            f"{name}-alertmanager",
+            api_version="operator.victoriametrics.com/v1beta1",
+            kind="VMAlertmanager",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=NAME, namespace=NAMESPACE, labels={**labels, **ALERTMANAGER_SELECTOR}),
+            spec=alertmanager_spec(args),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[webhook, config]),
+        )
+        self.url = f"http://vmalertmanager-{NAME}.{NAMESPACE}.svc:9093"
+        self.register_outputs({"url": self.url})
+
+    @classmethod
+    def create(cls, name: str, args: AlertmanagerArgs, context: PlatformContext, opts: pulumi.ResourceOptions) -> "Alertmanager":
+        return cls(name, args, context.secret("teamsWebhookUrl"), opts=opts)

@@ -29,6 +29,12 @@ from components.platform.traefik import Traefik
 from components.platform.trivy_operator import TrivyOperator
 from components.platform.vault import Vault
 from components.platform.vault_config import VaultConfig
+from components.platform.victoria_metrics import VictoriaMetricsStack
+from components.platform.alertmanager import Alertmanager
+from components.platform.victoria_logs import VictoriaLogs
+from components.platform.logs_collector import LogsCollector
+from components.platform.vector import Vector
+from components.platform.grafana import Grafana
 
 CATALOG: tuple[type[PlatformService], ...] = (
     MetalLb,
@@ -45,6 +51,14 @@ CATALOG: tuple[type[PlatformService], ...] = (
     Kyverno,
     TrivyOperator,
     Reloader,
+    # Observability: after the components they scrape; monitoring and logging are each created by
+    # the first service in them and shared by the services that need it.
+    VictoriaMetricsStack,
+    Alertmanager,
+    VictoriaLogs,
+    LogsCollector,
+    Vector,
+    Grafana,
 )
 """Every platform service, each after the services it needs."""
 
@@ -52,7 +66,7 @@ BY_KEY: dict[str, type[PlatformService]] = {service.key: service for service in 
 
 SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 """Namespaces of Kubernetes itself."""
-PLANNED_NAMESPACES = ("longhorn-system", "cnpg-system", "rabbitmq-system", "monitoring", "logging")
+PLANNED_NAMESPACES = ("longhorn-system", "cnpg-system", "rabbitmq-system")
 """Namespaces of services still to come, kept free for them; an entry goes when its service joins the catalog."""
 
 PLATFORM_NAMESPACES: tuple[str, ...] = tuple(

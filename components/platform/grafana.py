@@ -8,7 +8,8 @@
   rotation needs no manual step.
 - Datasources: VictoriaMetrics (Prometheus API of vmsingle) and VictoriaLogs (the VictoriaLogs
   plugin, installed from `logs_plugin_url`, a mirror inside the network: Grafana's default
-  plugin download would need the internet at start-up).
+  plugin download would need the internet at start-up, and a URL on the internet is rejected;
+  without a mirror URL Grafana starts without the logs datasource).
 - Dashboards are ConfigMaps in `monitoring` (components/platform/dashboards.py), loaded by the
   chart's dashboard sidecar; the datasource sidecar is off (datasources are provisioned here).
 - No phoning home: update checks, analytics and the news feed are off.
@@ -16,14 +17,23 @@
 
 from __future__ import annotations
 
+import json
 from typing import Literal
 
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
 from pydantic import Field, field_validator
 
-from components.ldap import LdapConfig
-from components.model import Fqdn, K8sName, Model, Resources
-from components.platform.chart import ChartRef, DeliveryArgs
+from components.ldap import BIND_PASSWORD_KEYS, LdapConfig
+from components.model import Fqdn, K8sName, Resources
+from components.platform.cert_manager import ingress_certificate
+from components.platform.chart import ChartRef, DeliveryArgs, IngressTls, standard_labels
+from components.platform.dashboards import DASHBOARDS
+from components.platform.service import PlatformContext, PlatformService
 from components.platform.traefik import INGRESS_CLASS, TLS_ROUTER_ANNOTATIONS
+from components.platform.victoria_logs import URL as LOGS_URL
+from components.platform.victoria_metrics import VMSINGLE_URL, storage_needs
 
 NAMESPACE = "monitoring"
 RELEASE = "grafana"
@@ -53,7 +63,7 @@ class GrafanaArgs(DeliveryArgs):
     logs_plugin_url: str | None = Field(
         None,
         pattern=r"^https://\S+$",
-        description="the VictoriaLogs datasource plugin zip on a mirror inside the network (required with VictoriaLogs)",
+        description="the VictoriaLogs datasource plugin zip on a mirror inside the network; without it Grafana gets no logs datasource",
     )
     persistence_size_gi: int = Field(2, ge=1)
     storage_class: K8sName = "longhorn"
@@ -174,3 +184,108 @@ def grafana_values(args: GrafanaArgs, host: str, *, metrics_url: str | None, log
             "tls": [{"secretName": TLS_SECRET, "hosts": [host]}],
         },
     }
+
+
+class Grafana(PlatformService):
+    """Grafana's chart, its LDAP and admin Secrets, the dashboards and the ingress certificate."""
+
+    key = "grafana"
+    args_type = GrafanaArgs
+    # Shares `monitoring`, created (privileged) by the VictoriaMetrics stack; it needs no host access itself.
+    namespace = NAMESPACE
+    pod_security = "privileged"
+    release = RELEASE
+    ingress = True
+    needs = {"victoria_metrics": "the monitoring namespace and the VictoriaMetrics datasource"}
+
+    url: str
+    """`https://<host>/`."""
+    admin_password: pulumi.Output[str]
+    """Password of the local `admin` user (break-glass when AD is down)."""
+    dashboard_uids: list[str]
+
+    @classmethod
+    def requires(cls, args: GrafanaArgs) -> dict[str, str]:
+        return {**super().requires(args), **storage_needs(args.storage_class)}
+
+    def __init__(
+        self,
+        name: str,
+        args: GrafanaArgs,
+        tls: IngressTls,
+        *,
+        ldap: LdapConfig,
+        bind_password: pulumi.Input[str],
+        metrics_url: str | None,
+        logs_url: str | None,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("idp:platform:Grafana", name, {}, opts)
+        host = args.host or tls.host("grafana")
+        labels = standard_labels("grafana", RELEASE, args.chart.version)
+        toml = pulumi.Output.secret(bind_password).apply(lambda password: ldap_toml(ldap, password, args))
+        ldap_secret = k8s.core.v1.Secret(
+            f"{name}-ldap",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=LDAP_SECRET, namespace=NAMESPACE, labels=labels),
+            string_data={LDAP_SECRET_KEY: pulumi.Output.secret(toml)},
+            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["stringData", "data"]),
+        )
+        password = random.RandomPassword(f"{name}-admin-password", length=32, special=False, opts=pulumi.ResourceOptions(parent=self))
+        self.admin_password = pulumi.Output.secret(password.result)
+        admin_secret = k8s.core.v1.Secret(
+            f"{name}-admin",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=ADMIN_SECRET, namespace=NAMESPACE, labels=labels),
+            string_data={"admin-user": "admin", "admin-password": self.admin_password},
+            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["stringData", "data"]),
+        )
+        self.dashboard_uids = []
+        for suffix, (folder, build) in DASHBOARDS.items():
+            board = build()
+            k8s.core.v1.ConfigMap(
+                f"{name}-dashboard-{suffix}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=f"grafana-dashboard-{suffix}",
+                    namespace=NAMESPACE,
+                    labels={**labels, DASHBOARD_LABEL: "1"},
+                    annotations={FOLDER_ANNOTATION: folder},
+                ),
+                data={f"{suffix}.json": json.dumps(board, indent=1, sort_keys=True)},
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self.dashboard_uids.append(board["uid"])
+        chart = self._chart(
+            name,
+            args,
+            grafana_values(args, host, metrics_url=metrics_url, logs_url=logs_url),
+            create_namespace=False,
+            depends_on=[ldap_secret, admin_secret],
+        )
+        ingress_certificate(
+            f"{name}-certificate",
+            namespace=NAMESPACE,
+            secret_name=TLS_SECRET,
+            hosts=[host],
+            labels=labels,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[chart.ready, tls.issuer]),
+        )
+        self.url = f"https://{host}/"
+        self.register_outputs({"url": self.url, "dashboardUids": self.dashboard_uids})
+
+    @classmethod
+    def create(cls, name: str, args: GrafanaArgs, context: PlatformContext, opts: pulumi.ResourceOptions) -> "Grafana":
+        return cls(
+            name,
+            args,
+            context.require_tls(cls.key),
+            ldap=context.ldap,
+            bind_password=context.secret(BIND_PASSWORD_KEYS["grafana"]),
+            metrics_url=VMSINGLE_URL if context.get("victoria_metrics") else None,
+            logs_url=LOGS_URL if context.get("victoria_logs") else None,
+            opts=opts,
+        )
+
+    def urls(self) -> dict[str, str]:
+        return {"grafana": self.url}
+
+    def stack_outputs(self) -> dict:
+        return {"grafanaAdminPassword": self.admin_password}

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from typing import Literal
 
+import pulumi
+
 from components.model import Resources
 from components.platform.chart import ChartRef, DeliveryArgs
+from components.platform.service import PlatformService
 from components.platform.victoria_logs import NAMESPACE, URL
 
 RELEASE = "logs-collector"
@@ -37,4 +40,19 @@ def logs_collector_values(args: LogsCollectorArgs) -> dict:
     }
 
 
-__all__ = ["NAMESPACE", "RELEASE", "LogsCollectorArgs", "logs_collector_values"]
+
+class LogsCollector(PlatformService):
+    """The victoria-logs-collector DaemonSet on every node."""
+
+    key = "logs_collector"
+    args_type = LogsCollectorArgs
+    # Shares `logging`, created (privileged) by VictoriaLogs: it mounts host paths (see above).
+    namespace = NAMESPACE
+    pod_security = "privileged"
+    release = RELEASE
+    needs = {"victoria_logs": "where it ships the logs, and the logging namespace"}
+
+    def __init__(self, name: str, args: LogsCollectorArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("idp:platform:LogsCollector", name, {}, opts)
+        self._chart(name, args, logs_collector_values(args), create_namespace=False)
+        self.register_outputs({})

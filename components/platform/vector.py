@@ -14,8 +14,11 @@ from __future__ import annotations
 
 from typing import Literal
 
+import pulumi
+
 from components.model import Resources
 from components.platform.chart import ChartRef, DeliveryArgs
+from components.platform.service import PlatformService
 from components.platform.victoria_logs import NAMESPACE, URL
 
 RELEASE = "vector"
@@ -83,4 +86,19 @@ def vector_values(args: VectorArgs) -> dict:
     }
 
 
-__all__ = ["NAMESPACE", "RELEASE", "VectorArgs", "vector_config", "vector_values"]
+
+class Vector(PlatformService):
+    """Vector as a DaemonSet on the control-plane nodes, shipping the audit log."""
+
+    key = "vector"
+    args_type = VectorArgs
+    # Shares `logging`, created (privileged) by VictoriaLogs: it mounts host paths (see above).
+    namespace = NAMESPACE
+    pod_security = "privileged"
+    release = RELEASE
+    needs = {"victoria_logs": "where it ships the logs, and the logging namespace"}
+
+    def __init__(self, name: str, args: VectorArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("idp:platform:Vector", name, {}, opts)
+        self._chart(name, args, vector_values(args), create_namespace=False)
+        self.register_outputs({})

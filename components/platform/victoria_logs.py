@@ -15,10 +15,13 @@ from __future__ import annotations
 
 from typing import Literal
 
+import pulumi
 from pydantic import Field
 
 from components.model import K8sName, Resources
 from components.platform.chart import ChartRef, DeliveryArgs
+from components.platform.service import PlatformContext, PlatformService
+from components.platform.victoria_metrics import storage_needs
 
 NAMESPACE = "logging"
 RELEASE = "victoria-logs"
@@ -59,3 +62,35 @@ def victoria_logs_values(args: VictoriaLogsArgs, *, scrape: bool) -> dict:
     if args.max_disk_usage_gi:
         server["retentionDiskSpaceUsage"] = f"{args.max_disk_usage_gi}GiB"
     return {"server": server, "vector": {"enabled": False}}
+
+
+class VictoriaLogs(PlatformService):
+    """The victoria-logs-single chart."""
+
+    key = "victoria_logs"
+    args_type = VictoriaLogsArgs
+    namespace = NAMESPACE
+    # The collector and Vector in this namespace mount host paths (see the module docstring).
+    pod_security = "privileged"
+    release = RELEASE
+
+    url: str
+    """Ingestion and query endpoint inside the cluster."""
+
+    @classmethod
+    def requires(cls, args: VictoriaLogsArgs) -> dict[str, str]:
+        return {**super().requires(args), **storage_needs(args.storage_class)}
+
+    def __init__(self, name: str, args: VictoriaLogsArgs, *, scrape: bool = False, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("idp:platform:VictoriaLogs", name, {}, opts)
+        self._chart(name, args, victoria_logs_values(args, scrape=scrape))
+        self.url = URL
+        self.register_outputs({"url": self.url})
+
+    @classmethod
+    def create(cls, name: str, args: VictoriaLogsArgs, context: PlatformContext, opts: pulumi.ResourceOptions) -> "VictoriaLogs":
+        # Its VMServiceScrape needs the operator's CRDs: only with the VictoriaMetrics stack, after it.
+        stack = context.get("victoria_metrics")
+        if stack is not None:
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[stack]))
+        return cls(name, args, scrape=stack is not None, opts=opts)

@@ -26,11 +26,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+import pulumi
+import pulumi_kubernetes as k8s
 import yaml
 from pydantic import Field
 
 from components.model import K8sName, Model, Resources
-from components.platform.chart import ChartRef, DeliveryArgs
+from components.platform.chart import ChartRef, DeliveryArgs, standard_labels
+from components.platform.service import PlatformContext, PlatformService
 
 NAMESPACE = "monitoring"
 RELEASE = "vmks"
@@ -257,6 +260,10 @@ class ComponentScrape(Model):
 
 COMPONENT_SCRAPES: tuple[ComponentScrape, ...] = (
     ComponentScrape(
+        name="trivy-operator", namespace="trivy-system", service="trivy_operator", kind="VMServiceScrape",
+        match_labels={"app.kubernetes.io/name": "trivy-operator"}, port="metrics",
+    ),
+    ComponentScrape(
         name="traefik", namespace="traefik", service="traefik",
         match_labels={"app.kubernetes.io/name": "traefik"}, port="metrics",
     ),
@@ -274,7 +281,7 @@ COMPONENT_SCRAPES: tuple[ComponentScrape, ...] = (
         match_labels={"app": "longhorn-manager"}, port="manager",
     ),
 )
-"""Metrics endpoints of the platform components (Traefik, cert-manager, Argo CD, Longhorn)."""
+"""Metrics endpoints of the platform components (Trivy, Traefik, cert-manager, Argo CD, Longhorn)."""
 
 
 def scrape_spec(scrape: ComponentScrape, interval: str) -> dict:
@@ -285,3 +292,72 @@ def scrape_spec(scrape: ComponentScrape, interval: str) -> dict:
         "namespaceSelector": {"matchNames": [scrape.namespace]},
         key: [endpoint],
     }
+
+
+class VictoriaMetricsStack(PlatformService):
+    """The k8s-stack chart, the alert rules as VMRules and the platform components' scrapes."""
+
+    key = "victoria_metrics"
+    args_type = VictoriaMetricsStackArgs
+    namespace = NAMESPACE
+    # node-exporter: hostNetwork, hostPID and hostPath (see the module docstring).
+    pod_security = "privileged"
+    release = RELEASE
+    needs = {"cert_manager": "the operator's admission webhook certificate"}
+    provides = tuple(f"operator.victoriametrics.com/{kind}" for kind in VM_OPERATOR_KINDS)
+
+    rule_names: list[str]
+    """Names of the VMRules (one per group of platform/observability/rules)."""
+
+    @classmethod
+    def requires(cls, args: VictoriaMetricsStackArgs) -> dict[str, str]:
+        return {**super().requires(args), **storage_needs(args.storage_class)}
+
+    def __init__(
+        self,
+        name: str,
+        args: VictoriaMetricsStackArgs,
+        *,
+        control_plane_ips: list[str] = (),  # type: ignore[assignment]
+        scrapes: list[tuple[ComponentScrape, pulumi.Resource]] = (),  # type: ignore[assignment]
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("idp:platform:VictoriaMetricsStack", name, {}, opts)
+        chart = self._chart(name, args, stack_values(args, control_plane_ips=list(control_plane_ips), cert_manager=True))
+        labels = standard_labels("victoria-metrics-k8s-stack", RELEASE, args.chart.version)
+        self.rule_names = []
+        for group in rule_groups():
+            rule_name = f"idp-{group['name']}"
+            k8s.apiextensions.CustomResource(
+                f"{name}-rule-{group['name']}",
+                api_version=API_VERSION,
+                kind="VMRule",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=rule_name, namespace=NAMESPACE, labels=labels),
+                spec={"groups": [group]},
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[chart.ready]),
+            )
+            self.rule_names.append(rule_name)
+        for scrape, owner in scrapes:
+            k8s.apiextensions.CustomResource(
+                f"{name}-scrape-{scrape.name}",
+                api_version=API_VERSION,
+                kind=scrape.kind,
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=scrape.name, namespace=scrape.namespace, labels=labels),
+                spec=scrape_spec(scrape, args.scrape_interval),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[chart.ready, owner]),
+            )
+        self.register_outputs({"ruleNames": self.rule_names})
+
+    @classmethod
+    def create(cls, name: str, args: VictoriaMetricsStackArgs, context: PlatformContext, opts: pulumi.ResourceOptions) -> "VictoriaMetricsStack":
+        scrapes = [(s, context.services[s.service]) for s in COMPONENT_SCRAPES if s.service in context.services]
+        return cls(name, args, control_plane_ips=list(context.control_plane_metrics_ips), scrapes=scrapes, opts=opts)
+
+
+def storage_needs(storage_class: str) -> dict[str, str]:
+    """The Longhorn service, when the catalog has it and the volumes use its StorageClass."""
+    from components.platform.catalog import BY_KEY  # the catalog imports this module
+
+    if storage_class == STORAGE_CLASS and "longhorn" in BY_KEY:
+        return {"longhorn": f"the {STORAGE_CLASS} StorageClass"}
+    return {}
