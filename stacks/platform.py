@@ -52,6 +52,7 @@ def main(env_name: str) -> None:
             ldap=env.config.global_.ldap,
             kubeconfig=cluster.kubeconfig,
             secret=lambda key: secret(env, key),
+            protect=env.config.global_.protect,
             argocd_charts=platform.argocd_charts(),
             control_plane_metrics_ips=[n.ip for n in talos.control_planes] if talos.control_plane_metrics else [],
         )
