@@ -264,10 +264,6 @@ COMPONENT_SCRAPES: tuple[ComponentScrape, ...] = (
         match_labels={"app.kubernetes.io/name": "trivy-operator"}, port="metrics",
     ),
     ComponentScrape(
-        name="traefik", namespace="traefik", service="traefik",
-        match_labels={"app.kubernetes.io/name": "traefik"}, port="metrics",
-    ),
-    ComponentScrape(
         name="cert-manager", namespace="cert-manager", service="cert_manager",
         match_labels={"app.kubernetes.io/name": "cert-manager", "app.kubernetes.io/component": "controller"},
         port="http-metrics",
@@ -281,7 +277,9 @@ COMPONENT_SCRAPES: tuple[ComponentScrape, ...] = (
         match_labels={"app": "longhorn-manager"}, port="manager",
     ),
 )
-"""Metrics endpoints of the platform components (Trivy, Traefik, cert-manager, Argo CD, Longhorn)."""
+"""Metrics endpoints of the platform components (Trivy, cert-manager, Argo CD, Longhorn). Traefik is
+not listed: its `traefik-metrics` Service carries the `prometheus.io/scrape` annotations, so the
+annotation job scrapes it (listing it here too would scrape it twice)."""
 
 
 def scrape_spec(scrape: ComponentScrape, interval: str) -> dict:

@@ -135,10 +135,13 @@ def test_platform_components_have_their_own_scrapes(lab):
     scrapes = {(o["kind"], o["metadata"]["namespace"], o["metadata"]["name"]) for o in objects(lab) if o["kind"] in ("VMPodScrape", "VMServiceScrape")}
     assert {
         ("VMServiceScrape", "trivy-system", "trivy-operator"),
-        ("VMPodScrape", "traefik", "traefik"),
         ("VMPodScrape", "cert-manager", "cert-manager"),
         ("VMPodScrape", "argocd", "argocd"),
     } <= scrapes
+    # Traefik: through the annotation job (its metrics Service is annotated), not twice.
+    assert not [s for s in scrapes if s[1] == "traefik"]
+    traefik = chart_values(lab, "traefik")["metrics"]["prometheus"]["service"]["annotations"]
+    assert traefik["prometheus.io/scrape"] == "true"
     # victoria-logs-single scrapes itself through the chart's VMServiceScrape.
     assert chart_values(lab, "victoria-logs")["server"]["vmServiceScrape"]["enabled"] is True
 
