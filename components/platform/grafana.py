@@ -141,7 +141,13 @@ def grafana_values(args: GrafanaArgs, host: str, *, metrics_url: str | None, log
         "replicas": 1,
         "resources": args.resources.to_k8s(),
         "admin": {"existingSecret": ADMIN_SECRET, "userKey": "admin-user", "passwordKey": "admin-password"},
-        "podAnnotations": {"reloader.stakater.com/auto": "true"},
+        # Restart on a new ldap.toml (rotation); /metrics on the HTTP port for the annotation scrape job.
+        "podAnnotations": {
+            "reloader.stakater.com/auto": "true",
+            "prometheus.io/scrape": "true",
+            "prometheus.io/port": "3000",
+            "prometheus.io/path": "/metrics",
+        },
         "testFramework": {"enabled": False},
         # fsGroup makes the volume writable; the root init container is not needed.
         "initChownData": {"enabled": False},

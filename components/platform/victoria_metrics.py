@@ -264,11 +264,6 @@ COMPONENT_SCRAPES: tuple[ComponentScrape, ...] = (
         match_labels={"app.kubernetes.io/name": "trivy-operator"}, port="metrics",
     ),
     ComponentScrape(
-        name="cert-manager", namespace="cert-manager", service="cert_manager",
-        match_labels={"app.kubernetes.io/name": "cert-manager", "app.kubernetes.io/component": "controller"},
-        port="http-metrics",
-    ),
-    ComponentScrape(
         name="argocd", namespace="argocd", service="argocd",
         match_labels={"app.kubernetes.io/part-of": "argocd"}, port="metrics",
     ),
@@ -277,9 +272,10 @@ COMPONENT_SCRAPES: tuple[ComponentScrape, ...] = (
         match_labels={"app": "longhorn-manager"}, port="manager",
     ),
 )
-"""Metrics endpoints of the platform components (Trivy, cert-manager, Argo CD, Longhorn). Traefik is
-not listed: its `traefik-metrics` Service carries the `prometheus.io/scrape` annotations, so the
-annotation job scrapes it (listing it here too would scrape it twice)."""
+"""Metrics endpoints of the platform components that carry no `prometheus.io/scrape` annotation
+(Trivy, Argo CD, Longhorn). Traefik (its `traefik-metrics` Service) and cert-manager (its
+controller pod, chart v1.21.1 with `prometheus.enabled` and no ServiceMonitor) are annotated, so
+the annotation job scrapes them; listing them here too would scrape them twice."""
 
 
 def scrape_spec(scrape: ComponentScrape, interval: str) -> dict:

@@ -135,11 +135,11 @@ def test_platform_components_have_their_own_scrapes(lab):
     scrapes = {(o["kind"], o["metadata"]["namespace"], o["metadata"]["name"]) for o in objects(lab) if o["kind"] in ("VMPodScrape", "VMServiceScrape")}
     assert {
         ("VMServiceScrape", "trivy-system", "trivy-operator"),
-        ("VMPodScrape", "cert-manager", "cert-manager"),
         ("VMPodScrape", "argocd", "argocd"),
     } <= scrapes
-    # Traefik: through the annotation job (its metrics Service is annotated), not twice.
-    assert not [s for s in scrapes if s[1] == "traefik"]
+    # Traefik and cert-manager: through the annotation job (annotated Service / pods), not twice.
+    assert not [s for s in scrapes if s[1] in ("traefik", "cert-manager")]
+    assert chart_values(lab, "cert-manager")["prometheus"] == {"enabled": True, "servicemonitor": {"enabled": False}}
     traefik = chart_values(lab, "traefik")["metrics"]["prometheus"]["service"]["annotations"]
     assert traefik["prometheus.io/scrape"] == "true"
     # victoria-logs-single scrapes itself through the chart's VMServiceScrape.
