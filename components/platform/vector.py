@@ -4,8 +4,8 @@ Talos writes the audit log of kube-apiserver to `/var/log/audit/kube/kube-apiser
 in the same directory) on control-plane nodes only, so Vector runs as a DaemonSet (`role: Agent`)
 selected onto them. Each line is one JSON audit event: it is parsed and sent to VictoriaLogs'
 Elasticsearch bulk endpoint with `requestURI` as the message, `stageTimestamp` as the time and
-`node`/`log_type` as the stream. The chart's default volumes mount the host's `/var/log` and
-`/var/lib` read-only; Vector keeps its file positions in hostPath `/var/lib/vector`. The audit
+`node`/`log_type` as the stream. Of the host it mounts only `/var/log` (read-only) and keeps its
+file positions in hostPath `/var/lib/vector`. The audit
 files are readable by root only, so Vector runs as root with every capability dropped except
 DAC_READ_SEARCH and a read-only root filesystem.
 """
@@ -80,6 +80,11 @@ def vector_values(args: VectorArgs) -> dict:
             "allowPrivilegeEscalation": False,
             "capabilities": {"drop": ["ALL"], "add": ["DAC_READ_SEARCH"]},
         },
+        # Only the host's /var/log (read-only): the chart's defaults also mount /var/lib, /proc and
+        # /sys, which the file source does not read. Positions live in hostPath /var/lib/vector
+        # (the chart's `persistence.hostPath`).
+        "defaultVolumes": [{"name": "var-log", "hostPath": {"path": "/var/log/"}}],
+        "defaultVolumeMounts": [{"name": "var-log", "mountPath": "/var/log/", "readOnly": True}],
         "customConfig": vector_config(),
         "service": {"enabled": False},
         "podMonitor": {"enabled": False},

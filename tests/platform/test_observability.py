@@ -398,7 +398,10 @@ def test_monitoring_and_logging_exist_with_the_host_access_they_need(lab):
     # The host access: node-exporter in monitoring; the collector and Vector mount host paths in logging.
     assert BY_KEY["victoria_metrics"].pod_security == "privileged"
     assert chart_values(lab, "vector")["nodeSelector"] == {"node-role.kubernetes.io/control-plane": ""}
-    assert chart_values(lab, "vector")["securityContext"]["capabilities"] == {"drop": ["ALL"], "add": ["DAC_READ_SEARCH"]}
+    vector = chart_values(lab, "vector")
+    assert vector["securityContext"]["capabilities"] == {"drop": ["ALL"], "add": ["DAC_READ_SEARCH"]}
+    assert [v["hostPath"]["path"] for v in vector["defaultVolumes"]] == ["/var/log/"]  # not /proc, /sys, /var/lib
+    assert all(m["readOnly"] for m in vector["defaultVolumeMounts"])
     # Every namespace the observability objects live in is created by the platform.
     used = {o["metadata"].get("namespace") for o in objects(lab) if o["kind"].startswith("VM") or o["metadata"].get("namespace") in ("monitoring", "logging")}
     assert used <= set(namespaces)
