@@ -67,7 +67,7 @@ class GrafanaArgs(DeliveryArgs):
     )
     persistence_size_gi: int = Field(2, ge=1)
     storage_class: K8sName = "longhorn"
-    resources: Resources = Resources(requests_cpu="100m", requests_memory="192Mi", limits_memory="512Mi")
+    resources: Resources = Resources(requests_cpu="50m", requests_memory="128Mi", limits_memory="512Mi")
     sidecar_resources: Resources = Resources(requests_cpu="10m", requests_memory="64Mi", limits_memory="128Mi")
 
     @field_validator("logs_plugin_url")

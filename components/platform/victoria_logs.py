@@ -41,7 +41,7 @@ class VictoriaLogsArgs(DeliveryArgs):
     max_disk_usage_gi: int | None = Field(None, ge=1, description="also drop the oldest logs above this size")
     storage_size_gi: int = Field(20, ge=1)
     storage_class: K8sName = "longhorn"
-    resources: Resources = Resources(requests_cpu="100m", requests_memory="256Mi", limits_memory="1Gi")
+    resources: Resources = Resources(requests_cpu="50m", requests_memory="192Mi", limits_memory="1Gi")
 
 
 def victoria_logs_values(args: VictoriaLogsArgs, *, scrape: bool) -> dict:

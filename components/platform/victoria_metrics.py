@@ -77,7 +77,7 @@ class VictoriaMetricsStackArgs(DeliveryArgs):
         True, description="scrape kube-controller-manager, kube-scheduler and etcd (needs the Talos control-plane-metrics patch)"
     )
     vmsingle_resources: Resources = Resources(requests_cpu="200m", requests_memory="512Mi", limits_memory="2Gi")
-    vmagent_resources: Resources = Resources(requests_cpu="100m", requests_memory="256Mi", limits_memory="1Gi")
+    vmagent_resources: Resources = Resources(requests_cpu="50m", requests_memory="192Mi", limits_memory="1Gi")
     vmalert_resources: Resources = Resources(requests_cpu="50m", requests_memory="64Mi", limits_memory="256Mi")
     config_reloader_resources: Resources = Resources(requests_cpu="10m", requests_memory="32Mi", limits_memory="64Mi")
     operator_resources: Resources = Resources(requests_cpu="50m", requests_memory="128Mi", limits_memory="512Mi")
