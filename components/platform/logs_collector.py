@@ -26,7 +26,7 @@ class LogsCollectorArgs(DeliveryArgs):
     delivery: Literal["helm", "argocd"] = "argocd"
     sync_wave: int = 6
     exclude_filter: str = ""
-    resources: Resources = Resources(requests_cpu="20m", requests_memory="64Mi", limits_memory="256Mi")
+    resources: Resources = Resources(requests_cpu="20m", requests_memory="48Mi", limits_memory="256Mi")
 
 
 def logs_collector_values(args: LogsCollectorArgs) -> dict:

@@ -76,7 +76,9 @@ class VictoriaMetricsStackArgs(DeliveryArgs):
     control_plane_scrapes: bool = Field(
         True, description="scrape kube-controller-manager, kube-scheduler and etcd (needs the Talos control-plane-metrics patch)"
     )
-    vmsingle_resources: Resources = Resources(requests_cpu="200m", requests_memory="512Mi", limits_memory="2Gi")
+    # Requests sized for the lab (five nodes, some 40k active series: about 1 KiB of memory per series
+    # plus caches); limits leave room for merges and queries. Larger environments raise them here.
+    vmsingle_resources: Resources = Resources(requests_cpu="200m", requests_memory="384Mi", limits_memory="2Gi")
     vmagent_resources: Resources = Resources(requests_cpu="50m", requests_memory="192Mi", limits_memory="1Gi")
     vmalert_resources: Resources = Resources(requests_cpu="50m", requests_memory="64Mi", limits_memory="256Mi")
     config_reloader_resources: Resources = Resources(requests_cpu="10m", requests_memory="32Mi", limits_memory="64Mi")
