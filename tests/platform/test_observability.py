@@ -32,6 +32,10 @@ from tests.platform.helpers import REPO, chart_values, lab_config, obj, objects,
 
 PROMTOOL = shutil.which("promtool")
 needs_promtool = pytest.mark.skipif(PROMTOOL is None, reason="promtool not installed (Debian package `prometheus`)")
+AMTOOL = shutil.which("amtool")
+needs_amtool = pytest.mark.skipif(AMTOOL is None, reason="amtool not installed (Debian package `prometheus-alertmanager`)")
+MSTEAMSV2_FIELDS = {"webhook_url", "webhook_url_file", "title", "text", "send_resolved", "http_config"}
+"""Fields of Alertmanager's `msteamsv2_configs` (Alertmanager 0.28+)."""
 SECRET = "kubernetes:core/v1:Secret"
 CONTROL_PLANE_IPS = ["10.20.120.11", "10.20.120.12", "10.20.120.13"]
 
@@ -257,6 +261,25 @@ def test_webhook_url_comes_from_its_secret_key_and_is_never_rendered():
     assert WEBHOOK_CANARY not in masked
     config = runtime.unwrap(one(platform, SECRET, "alertmanager-config").inputs["stringData"])["alertmanager.yaml"]
     assert "webhook.office.com" not in config
+
+
+@needs_amtool
+def test_alertmanager_config_passes_amtool(tmp_path: Path):
+    # Debian's amtool (0.25) predates msteamsv2, so its receiver is checked here against the
+    # fields Alertmanager 0.28+ defines and swapped for a webhook for amtool, which checks the
+    # rest: route tree, matchers, inhibition, receiver names.
+    config = am.alertmanager_config(am.AlertmanagerArgs())
+    for receiver in config["receivers"]:
+        for teams in receiver.pop("msteamsv2_configs"):
+            assert set(teams) <= MSTEAMSV2_FIELDS and "webhook_url" not in teams
+        receiver["webhook_configs"] = [{"url": "http://127.0.0.1:9/"}]
+    path = tmp_path / "alertmanager.yaml"
+    path.write_text(yaml.safe_dump(config))
+    check = subprocess.run([AMTOOL, "check-config", str(path)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    config["route"]["routes"][0]["receiver"] = "nobody"
+    path.write_text(yaml.safe_dump(config))
+    assert subprocess.run([AMTOOL, "check-config", str(path)], capture_output=True).returncode != 0
 
 
 def test_critical_alerts_repeat_more_often_and_silence_warnings():
