@@ -37,7 +37,7 @@ class LdapBindDns(Model):
     vault: str = Field(min_length=3)
 
     @model_validator(mode="after")
-    def _distinct(self) -> "LdapBindDns":
+    def _distinct(self) -> LdapBindDns:
         seen: dict[str, str] = {}
         for client in LDAP_CLIENTS:
             dn = getattr(self, client)

@@ -21,8 +21,9 @@ as if running: a budget must hold while they run.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator, Literal
+from typing import Any, Literal
 
 from idpctl.runtime import LayerResult, mask
 

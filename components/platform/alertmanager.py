@@ -135,5 +135,5 @@ class Alertmanager(PlatformService):
         self.register_outputs({"url": self.url})
 
     @classmethod
-    def create(cls, name: str, args: AlertmanagerArgs, context: PlatformContext, opts: pulumi.ResourceOptions) -> "Alertmanager":
+    def create(cls, name: str, args: AlertmanagerArgs, context: PlatformContext, opts: pulumi.ResourceOptions) -> Alertmanager:
         return cls(name, args, context.secret("teamsWebhookUrl"), opts=opts)

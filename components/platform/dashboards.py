@@ -10,7 +10,7 @@ operator's (`components/platform/trivy_operator.py`).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from components.platform.trivy_operator import dashboard as trivy_dashboard
 

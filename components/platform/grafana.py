@@ -28,7 +28,12 @@ from pydantic import Field, field_validator
 from components.ldap import BIND_PASSWORD_KEYS, LdapConfig
 from components.model import Fqdn, K8sName, Resources
 from components.platform.cert_manager import ingress_certificate
-from components.platform.chart import ChartRef, DeliveryArgs, IngressTls, standard_labels
+from components.platform.chart import (
+    ChartRef,
+    DeliveryArgs,
+    IngressTls,
+    standard_labels,
+)
 from components.platform.dashboards import DASHBOARDS
 from components.platform.service import PlatformContext, PlatformService
 from components.platform.traefik import INGRESS_CLASS, TLS_ROUTER_ANNOTATIONS
@@ -84,7 +89,9 @@ def ldap_toml(ldap: LdapConfig, bind_password: str, args: GrafanaArgs) -> str:
     def quoted(value: str) -> str:
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
-    group = lambda cn: f"CN={cn},{ldap.group_base_dn}"  # noqa: E731
+    def group(cn: str) -> str:
+        return f"CN={cn},{ldap.group_base_dn}"
+
     lines = [
         "[[servers]]",
         f"host = {quoted(ldap.host)}",
@@ -278,7 +285,7 @@ class Grafana(PlatformService):
         self.register_outputs({"url": self.url, "dashboardUids": self.dashboard_uids})
 
     @classmethod
-    def create(cls, name: str, args: GrafanaArgs, context: PlatformContext, opts: pulumi.ResourceOptions) -> "Grafana":
+    def create(cls, name: str, args: GrafanaArgs, context: PlatformContext, opts: pulumi.ResourceOptions) -> Grafana:
         return cls(
             name,
             args,

@@ -88,7 +88,7 @@ class VictoriaLogs(PlatformService):
         self.register_outputs({"url": self.url})
 
     @classmethod
-    def create(cls, name: str, args: VictoriaLogsArgs, context: PlatformContext, opts: pulumi.ResourceOptions) -> "VictoriaLogs":
+    def create(cls, name: str, args: VictoriaLogsArgs, context: PlatformContext, opts: pulumi.ResourceOptions) -> VictoriaLogs:
         # Its VMServiceScrape needs the operator's CRDs: only with the VictoriaMetrics stack, after it.
         stack = context.get("victoria_metrics")
         if stack is not None:

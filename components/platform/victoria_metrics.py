@@ -243,8 +243,7 @@ def rule_groups() -> list[dict]:
     groups: list[dict] = []
     for path in sorted(RULES_DIR.glob("*.yaml")):
         document = yaml.safe_load(path.read_text()) or {}
-        for group in document.get("groups", []):
-            groups.append(group)
+        groups.extend(document.get("groups", []))
     return groups
 
 
@@ -345,7 +344,7 @@ class VictoriaMetricsStack(PlatformService):
         self.register_outputs({"ruleNames": self.rule_names})
 
     @classmethod
-    def create(cls, name: str, args: VictoriaMetricsStackArgs, context: PlatformContext, opts: pulumi.ResourceOptions) -> "VictoriaMetricsStack":
+    def create(cls, name: str, args: VictoriaMetricsStackArgs, context: PlatformContext, opts: pulumi.ResourceOptions) -> VictoriaMetricsStack:
         scrapes = [(s, context.services[s.service]) for s in COMPONENT_SCRAPES if s.service in context.services]
         return cls(name, args, control_plane_ips=list(context.control_plane_metrics_ips), scrapes=scrapes, opts=opts)
 

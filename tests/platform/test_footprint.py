@@ -9,7 +9,14 @@ import sys
 
 import pytest
 
-from idpctl.footprint import Container, cpu_cores, inventory, memory_bytes, resource_blocks, totals
+from idpctl.footprint import (
+    Container,
+    cpu_cores,
+    inventory,
+    memory_bytes,
+    resource_blocks,
+    totals,
+)
 from tests.platform.helpers import REPO
 
 LAB_NODES = {"controlplane": 3, "worker": 2}

@@ -21,14 +21,26 @@ import yaml
 
 from components.ldap import BIND_PASSWORD_KEYS
 from components.platform import alertmanager as am
+from components.platform.catalog import BY_KEY
 from components.platform.dashboards import DASHBOARDS
 from components.platform.grafana import GrafanaArgs, ldap_toml
-from components.platform.victoria_metrics import RULES_DIR, VM_OPERATOR_KINDS, annotation_scrape_jobs
-from components.platform.catalog import BY_KEY
+from components.platform.victoria_metrics import (
+    RULES_DIR,
+    VM_OPERATOR_KINDS,
+    annotation_scrape_jobs,
+)
 from idpctl import runtime
 from idpctl.render_cmd import kubernetes_objects
 from stacks.config import SECRET_KEYS, ConfigError, load_environment
-from tests.platform.helpers import REPO, chart_values, lab_config, obj, objects, one, render_platform
+from tests.platform.helpers import (
+    REPO,
+    chart_values,
+    lab_config,
+    obj,
+    objects,
+    one,
+    render_platform,
+)
 
 PROMTOOL = shutil.which("promtool")
 needs_promtool = pytest.mark.skipif(PROMTOOL is None, reason="promtool not installed (Debian package `prometheus`)")
