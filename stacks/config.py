@@ -5,7 +5,7 @@ One file describes an environment; each layer reads its own section (`idp:vms`, 
 mistake anywhere is caught before any layer registers a resource. The models are the components'
 own `XArgs`, composed here.
 
-Secrets never sit in these sections: they are separate top-level keys (`idp:ldapBindPassword`, ...)
+Secrets never sit in these sections: they are separate top-level keys (`idp:ldapDexBindPassword`, ...)
 set with `pulumi config set --secret` (or injected by CI), read as Pulumi secrets by the stacks,
 and rejected here when written in plain text.
 """
@@ -21,7 +21,7 @@ from typing import Any, Iterable
 from pydantic import Field, ValidationError, model_validator
 
 from components.model import PATH_ERROR, Fqdn, Model, raise_path_errors, range_addresses
-from components.ldap import LdapConfig
+from components.ldap import BIND_PASSWORD_KEYS, LdapConfig
 from components.s3 import S3Config
 from components.platform.metallb import MetalLbArgs, announcer_errors
 from components.platform.argo_rollouts import ArgoRolloutsArgs
@@ -45,6 +45,12 @@ from components.platform.reloader import ReloaderArgs
 from components.platform.trivy_operator import TrivyOperatorArgs
 from components.platform.vault import VaultArgs
 from components.platform.vault_config import VaultConfigArgs
+from components.platform.alertmanager import AlertmanagerArgs
+from components.platform.grafana import GrafanaArgs
+from components.platform.logs_collector import LogsCollectorArgs
+from components.platform.vector import VectorArgs
+from components.platform.victoria_logs import VictoriaLogsArgs
+from components.platform.victoria_metrics import VictoriaMetricsStackArgs
 from components.talos.args import ApplyMode, Hours, TalosClusterArgs
 from components.tenant.args import TenantProjectArgs, project_isolation_errors
 from components.vsphere.vm import VsphereLocation
@@ -53,12 +59,21 @@ NAMESPACE = "idp"
 LAYERS = ("vms", "cluster", "platform", "projects")
 
 SECRET_KEYS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "ldapBindPassword": ("password of the LDAP bind account (idp:global.ldap.bindDn)", ("platform",)),
+    **{
+        key: (f"password of {client}'s own LDAP bind account (idp:global.ldap.bindDns.{client})", ("platform",))
+        for client, key in BIND_PASSWORD_KEYS.items()
+    },
+    "teamsWebhookUrl": ("Microsoft Teams Workflows webhook URL of Alertmanager (idp:platform.alertmanager)", ("platform",)),
     "s3AccessKeyId": ("access key of the S3 backup bucket (idp:global.s3)", ("platform", "projects")),
     "s3SecretAccessKey": ("secret key of the S3 backup bucket (idp:global.s3)", ("platform", "projects")),
     "gitopsRepoPassword": ("password or access token of the GitOps repository (idp:platform.argocd.gitops)", ("platform",)),
 }
 """Secret config keys: what each is, and which layers need it."""
+
+REPLACED_SECRET_KEYS = {
+    "ldapBindPassword": "one bind password per component: " + ", ".join(f"idp:{k}" for k in BIND_PASSWORD_KEYS.values()),
+}
+"""Secret keys that no longer exist, and what replaced them (named in the error)."""
 
 
 class ConfigError(Exception):
@@ -126,6 +141,13 @@ class PlatformConfig(Model):
     longhorn: LonghornArgs = Field(default_factory=LonghornArgs)
     cloudnative_pg: CloudNativePgArgs = Field(default_factory=CloudNativePgArgs)
     rabbitmq_operator: RabbitMqOperatorArgs = Field(default_factory=RabbitMqOperatorArgs)
+    # Observability.
+    victoria_metrics: VictoriaMetricsStackArgs = Field(default_factory=VictoriaMetricsStackArgs)
+    alertmanager: AlertmanagerArgs = Field(default_factory=AlertmanagerArgs)
+    victoria_logs: VictoriaLogsArgs = Field(default_factory=VictoriaLogsArgs)
+    logs_collector: LogsCollectorArgs = Field(default_factory=LogsCollectorArgs)
+    vector: VectorArgs = Field(default_factory=VectorArgs)
+    grafana: GrafanaArgs = Field(default_factory=GrafanaArgs)
 
     def service_args(self, service: type[PlatformService]) -> ServiceArgs:
         """The config section of a catalog service."""
@@ -187,6 +209,7 @@ class PlatformConfig(Model):
         if self.kyverno.enabled and SIGNATURE_POLICY in self.kyverno.policies and not self.cosign.enabled:
             return [("kyverno.policies", f"{SIGNATURE_POLICY} needs platform.cosign.enabled: true (its public key)")]
         return []
+
 
 
 class EnvironmentConfig(Model):
@@ -351,6 +374,9 @@ def split_config(config: dict[str, Any], secret_keys: set[str]) -> tuple[dict[st
                     f"`pulumi config set --secret {full_key} <value> --config-file Pulumi.<env>.yaml`"
                 )
             secrets[key] = SecretValue(full_key, value if isinstance(value, str) else None)
+            continue
+        if key in REPLACED_SECRET_KEYS:
+            errors.append(f"config error: {full_key}: no longer used, replaced by {REPLACED_SECRET_KEYS[key]}")
             continue
         if full_key in secret_keys:
             errors.append(f"config error: {full_key}: is a secret, but only {sorted(SECRET_KEYS)} may be secrets")

@@ -37,6 +37,7 @@ def service_options(
 def main(env_name: str) -> None:
     env = read_environment(env_name, "platform")
     platform = env.config.platform
+    talos = env.config.vms.cluster
 
     async def program() -> None:
         cluster = await references.read(env.config.organization, env_name, "cluster")
@@ -55,6 +56,7 @@ def main(env_name: str) -> None:
             argocd_charts=platform.argocd_charts(),
             s3=env.config.global_.s3,
             cluster=env.config.vms.cluster,
+            control_plane_metrics_ips=[n.ip for n in talos.control_planes] if talos.control_plane_metrics else [],
         )
         urls: dict[str, str] = {}
         for service in CATALOG:

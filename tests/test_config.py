@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+
 from pathlib import Path
 
 import pytest
 import yaml
 
 from idpctl.envfile import read_file_config, secure_keys
-from stacks.config import ConfigError, load_environment
+from stacks.config import SECRET_KEYS, ConfigError, load_environment
 
 FIXTURES = Path(__file__).parent / "fixtures" / "config"
 INVALID = sorted((FIXTURES / "invalid").glob("*.yaml"))
@@ -107,6 +108,6 @@ def test_malformed_yaml_names_file_and_line(tmp_path):
 def test_lab_file_holds_no_plain_secret():
     text = (Path(__file__).parent.parent / "Pulumi.lab.yaml").read_text()
     config = yaml.safe_load(text)["config"]
-    for key in ("idp:ldapBindPassword", "idp:s3AccessKeyId", "idp:s3SecretAccessKey"):
+    for key in (f"idp:{k}" for k in SECRET_KEYS):
         if key in config:
             assert isinstance(config[key], dict) and set(config[key]) == {"secure"}, key

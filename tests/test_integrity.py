@@ -12,18 +12,6 @@ from idpctl import integrity
 from idpctl.integrity import Ref, parse_provided
 from idpctl.runtime import LayerResult, Registration
 
-OWNED_BY_OBSERVABILITY = {
-    # Rendered by the Trivy operator component; the observability plane creates them. Empty this
-    # set when the VictoriaMetrics stack (namespace `monitoring`, its operator's CRDs) is in the catalog.
-    ("ConfigMap monitoring/grafana-dashboard-trivy-security", "metadata.namespace", Ref("Namespace", "monitoring")),
-    (
-        "VMServiceScrape trivy-system/trivy-operator",
-        "apiVersion/kind",
-        Ref("CustomResource", "operator.victoriametrics.com/VMServiceScrape"),
-    ),
-}
-"""Dangling references another part of the platform owns: (object, field, reference)."""
-
 OWNED_BY_GOLDEN_PATH = {
     # The platform's own Harbor project, where the base chart is published and Argo CD fetches it;
     # the golden path's platform-artifacts component creates it. Empty this set when it is in.
@@ -38,7 +26,7 @@ OWNED_BY_GOLDEN_PATH = {
 }
 """Dangling references the golden path owns: (object, field, reference)."""
 
-KNOWN_ELSEWHERE = OWNED_BY_OBSERVABILITY | OWNED_BY_GOLDEN_PATH
+KNOWN_ELSEWHERE = OWNED_BY_GOLDEN_PATH
 
 
 @pytest.fixture(scope="module")

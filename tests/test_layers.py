@@ -128,8 +128,8 @@ def test_config_error_registers_nothing(lab_config):
 
 def test_missing_secret_fails_under_the_engine(lab_config):
     config, secret_keys, _ = config_for_run(lab_config)
-    del config["idp:ldapBindPassword"]
-    with pytest.raises(pulumi.RunError, match=r"idp:ldapBindPassword: missing .*pulumi config set --secret"):
+    del config["idp:ldapDexBindPassword"]
+    with pytest.raises(pulumi.RunError, match=r"idp:ldapDexBindPassword: missing .*pulumi config set --secret"):
         run_layer("platform", "lab", config, secret_keys)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from stacks.config import SECRET_KEYS
+
 import json
 from pathlib import Path
 
@@ -14,7 +16,7 @@ FAKE_PROVIDER_SECRETS = ("mock-talos-client-key", "mock-cluster-secret", "mock w
 
 def test_secure_config_and_provider_secrets_stay_masked(lab_config, tmp_path: Path):
     # The canary enters as decrypted secret config, as the engine would pass it.
-    for key in ("idp:ldapBindPassword", "idp:s3AccessKeyId", "idp:s3SecretAccessKey"):
+    for key in (f"idp:{k}" for k in SECRET_KEYS):
         lab_config[key] = {"secure": "ciphertext"}
     results, _ = run_layers(["vms", "cluster", "platform", "projects"], "lab", lab_config)
     out = tmp_path / "render"
@@ -32,7 +34,8 @@ def test_canary_from_engine_config_is_never_written(lab_config, tmp_path: Path):
     from idpctl import runtime
 
     config, secret_keys, _ = runtime.config_for_run(lab_config)
-    config["idp:ldapBindPassword"] = CANARY
+    for key in SECRET_KEYS:
+        config[f"idp:{key}"] = CANARY
     upstream: dict = {}
     for layer in ("vms", "cluster", "platform", "projects"):
         upstream[layer] = runtime.run_layer(layer, "lab", config, secret_keys, upstream=upstream)

@@ -27,7 +27,7 @@ import pulumi_kubernetes as k8s
 import yaml
 from pydantic import Field, model_validator
 
-from components.ldap import LdapConfig
+from components.ldap import BIND_PASSWORD_KEYS, LdapConfig
 from components.model import Fqdn, Model, Resources, raise_path_errors
 from components.platform.cert_manager import ingress_certificate
 from components.platform.chart import (
@@ -98,7 +98,7 @@ def dex_config(ldap: LdapConfig) -> str:
             "insecureNoSSL": not ldap.use_tls and not ldap.start_tls,
             "insecureSkipVerify": ldap.insecure_skip_verify,
             "startTLS": ldap.start_tls,
-            "bindDN": ldap.bind_dn,
+            "bindDN": ldap.bind_dn("dex"),
             "bindPW": f"${LDAP_SECRET}:{LDAP_SECRET_KEY}",
             "usernamePrompt": "AD username",
             "userSearch": {
@@ -289,7 +289,7 @@ class ArgoCd(PlatformService):
             args,
             context.require_tls(cls.key),
             ldap=context.ldap,
-            ldap_bind_password=context.secret("ldapBindPassword"),
+            ldap_bind_password=context.secret(BIND_PASSWORD_KEYS["dex"]),
             git_password=context.secret("gitopsRepoPassword"),
             charts=context.argocd_charts,
             opts=opts,

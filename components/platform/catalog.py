@@ -34,6 +34,12 @@ from components.platform.traefik import Traefik
 from components.platform.trivy_operator import TrivyOperator
 from components.platform.vault import Vault
 from components.platform.vault_config import VaultConfig
+from components.platform.victoria_metrics import VictoriaMetricsStack
+from components.platform.alertmanager import Alertmanager
+from components.platform.victoria_logs import VictoriaLogs
+from components.platform.logs_collector import LogsCollector
+from components.platform.vector import Vector
+from components.platform.grafana import Grafana
 
 CATALOG: tuple[type[PlatformService], ...] = (
     MetalLb,
@@ -55,6 +61,14 @@ CATALOG: tuple[type[PlatformService], ...] = (
     Reloader,
     CloudNativePg,
     RabbitMqOperator,
+    # Observability: after the components they scrape; monitoring and logging are each created by
+    # the first service in them and shared by the services that need it.
+    VictoriaMetricsStack,
+    Alertmanager,
+    VictoriaLogs,
+    LogsCollector,
+    Vector,
+    Grafana,
 )
 """Every platform service, each after the services it needs."""
 
@@ -62,11 +76,9 @@ BY_KEY: dict[str, type[PlatformService]] = {service.key: service for service in 
 
 SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 """Namespaces of Kubernetes itself."""
-PLANNED_NAMESPACES = ("monitoring", "logging")
-"""Namespaces of services still to come, kept free for them; an entry goes when its service joins the catalog."""
 
 PLATFORM_NAMESPACES: tuple[str, ...] = tuple(
-    dict.fromkeys([*SYSTEM_NAMESPACES, *(s.namespace for s in CATALOG if s.namespace), *PLANNED_NAMESPACES])
+    dict.fromkeys([*SYSTEM_NAMESPACES, *(s.namespace for s in CATALOG if s.namespace)])
 )
 """Namespaces the platform owns (tenant projects may not use them)."""
 BOOTSTRAP: tuple[str, ...] = tuple(s.key for s in CATALOG if s.bootstrap)

@@ -29,7 +29,7 @@ import pulumiverse_harbor as harbor
 import yaml
 from pydantic import Field
 
-from components.ldap import LdapConfig
+from components.ldap import BIND_PASSWORD_KEYS, LdapConfig
 from components.model import Fqdn, Model, Resources
 from components.platform.cert_manager import ingress_certificate
 from components.platform.chart import ChartRef, DeliveryArgs, IngressTls, standard_labels
@@ -249,7 +249,7 @@ class Harbor(PlatformService):
 
     @classmethod
     def create(cls, name: str, args: HarborArgs, context: PlatformContext, opts: pulumi.ResourceOptions) -> "Harbor":
-        tls, bind_password = context.require_tls(cls.key), context.secret("ldapBindPassword")
+        tls, bind_password = context.require_tls(cls.key), context.secret(BIND_PASSWORD_KEYS["harbor"])
         return cls(name, args, tls, ldap=context.ldap, ldap_bind_password=bind_password, opts=opts)
 
     def urls(self) -> dict[str, str]:
@@ -279,7 +279,7 @@ class Harbor(PlatformService):
             f"{name}-ldap",
             auth_mode="ldap_auth",
             ldap_url=ldap.url,
-            ldap_search_dn=ldap.bind_dn,
+            ldap_search_dn=ldap.bind_dn("harbor"),
             ldap_search_password=pulumi.Output.secret(bind_password),
             ldap_base_dn=ldap.user_base_dn,
             ldap_filter=ldap.user_filter,

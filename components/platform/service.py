@@ -47,11 +47,14 @@ class PlatformContext:
     ldap: LdapConfig
     kubeconfig: pulumi.Input[str]
     secret: Callable[[str], pulumi.Output[str]]
-    """A secret config value by key (`ldapBindPassword`, ...), as a Pulumi secret."""
+    """A secret config value by key (`ldapDexBindPassword`, ...), as a Pulumi secret."""
     protect: bool = True
     """`idp:global.protect`: off, no stateful resource is protected (throwaway environments)."""
     argocd_charts: Sequence[ChartRef] = ()
     """Charts of the services Argo CD delivers (its `platform` AppProject must allow their repositories)."""
+    control_plane_metrics_ips: Sequence[str] = ()
+    """Control-plane node addresses whose controller-manager, scheduler and etcd metrics are bound to
+    the node address (Talos patch `control-plane-metrics`); empty when they are not."""
     services: dict[str, "PlatformService"] = field(default_factory=dict)
     """The services built so far, by catalog key (only enabled ones)."""
     s3: S3Config | None = None

@@ -2,9 +2,10 @@
 
 The operator scans every workload's images and writes VulnerabilityReports; it also exposes the
 findings as Prometheus metrics (`trivy_image_vulnerabilities{namespace, resource_kind,
-resource_name, severity, ...}`). A `VMServiceScrape` (VictoriaMetrics operator) scrapes them, and a
-Grafana dashboard shipped as a ConfigMap -- picked up by Grafana's dashboard sidecar through the
-`grafana_dashboard: "1"` label -- shows CVEs by severity per namespace and per workload.
+resource_name, severity, ...}`). The VictoriaMetrics stack scrapes them (a `VMServiceScrape`, only
+when that stack runs, so nothing refers to its CRDs otherwise), and Grafana ships the dashboard
+built here as a ConfigMap in `monitoring`, where its sidecar finds it: CVEs by severity per
+namespace and per workload.
 
 The namespace is `privileged`: the node-collector jobs of the infrastructure assessment mount
 host paths, which the `baseline` level Talos enforces by default forbids.
@@ -12,15 +13,13 @@ host paths, which the `baseline` level Talos enforces by default forbids.
 
 from __future__ import annotations
 
-import json
 from typing import Literal
 
 import pulumi
-import pulumi_kubernetes as k8s
 from pydantic import Field
 
-from components.model import K8sName, Resources
-from components.platform.chart import ChartRef, DeliveryArgs, standard_labels
+from components.model import Resources
+from components.platform.chart import ChartRef, DeliveryArgs
 from components.platform.service import PlatformService
 
 NAMESPACE = "trivy-system"
@@ -44,7 +43,6 @@ class TrivyOperatorArgs(DeliveryArgs):
     ignore_unfixed: bool = False
     db_registry: str | None = Field(None, description="mirror of the Trivy DB for air-gapped labs (Harbor proxy)")
     scrape_interval: str = Field("60s", pattern=r"^\d+[smh]$")
-    dashboard_namespace: K8sName = "monitoring"
     operator_resources: Resources = Resources(requests_cpu="100m", requests_memory="256Mi", limits_memory="1Gi")
     scanner_resources: Resources = Resources(
         requests_cpu="100m", requests_memory="128Mi", limits_cpu="500m", limits_memory="1Gi"
@@ -169,7 +167,7 @@ def dashboard() -> dict:
 
 
 class TrivyOperator(PlatformService):
-    """Trivy Operator chart, its metrics scrape and the security dashboard ConfigMap."""
+    """Trivy Operator chart (its scrape and dashboard come with the VictoriaMetrics stack and Grafana)."""
 
     key = "trivy_operator"
     args_type = TrivyOperatorArgs
@@ -191,31 +189,9 @@ class TrivyOperator(PlatformService):
 
     def __init__(self, name: str, args: TrivyOperatorArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("idp:platform:TrivyOperator", name, {}, opts)
-        chart = self._chart(name, args, trivy_values(args))
-        labels = standard_labels("trivy-operator", RELEASE, args.chart.version)
-        k8s.apiextensions.CustomResource(
-            f"{name}-scrape",
-            api_version="operator.victoriametrics.com/v1beta1",
-            kind="VMServiceScrape",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=RELEASE, namespace=NAMESPACE, labels=labels),
-            spec={
-                "selector": {"matchLabels": {"app.kubernetes.io/name": "trivy-operator"}},
-                "namespaceSelector": {"matchNames": [NAMESPACE]},
-                "endpoints": [{"port": "metrics", "path": "/metrics", "interval": args.scrape_interval}],
-            },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[chart.ready]),
-        )
+        self._chart(name, args, trivy_values(args))
+        # Its metrics are scraped by the VictoriaMetrics stack (COMPONENT_SCRAPES) and its dashboard is
+        # shipped by Grafana (dashboards.py), each only when that service runs.
         board = dashboard()
-        k8s.core.v1.ConfigMap(
-            f"{name}-dashboard",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name="grafana-dashboard-trivy-security",
-                namespace=args.dashboard_namespace,
-                labels={**labels, "grafana_dashboard": "1"},
-                annotations={"grafana_folder": "Security"},
-            ),
-            data={"trivy-security.json": json.dumps(board, indent=1, sort_keys=True)},
-            opts=pulumi.ResourceOptions(parent=self),
-        )
         self.dashboard_uid = board["uid"]
         self.register_outputs({"dashboardUid": self.dashboard_uid})

@@ -27,7 +27,7 @@ import pulumi
 import pulumi_vault as vault
 from pydantic import Field
 
-from components.ldap import LdapConfig
+from components.ldap import BIND_PASSWORD_KEYS, LdapConfig
 from components.model import K8sName, Model
 from components.platform.cert_manager import CertManager
 from components.platform.chart import ServiceArgs
@@ -257,7 +257,7 @@ class VaultConfig(PlatformService):
             address=vault_service.address,
             root_token=vault_service.root_token,
             ldap=ldap_binding(context.ldap),
-            ldap_bind_password=context.secret("ldapBindPassword"),
+            ldap_bind_password=context.secret(BIND_PASSWORD_KEYS["vault"]),
             ca_certificate=cert_manager.root_ca_certificate if isinstance(cert_manager, CertManager) else None,
             opts=opts,
         )
@@ -337,7 +337,7 @@ def ldap_binding(ldap: LdapConfig) -> LdapBinding:
     """The LDAP auth settings from `idp:global.ldap`."""
     return LdapBinding(
         url=ldap.url,
-        bind_dn=ldap.bind_dn,
+        bind_dn=ldap.bind_dn("vault"),
         user_base_dn=ldap.user_base_dn,
         group_base_dn=ldap.group_base_dn,
         username_attribute=ldap.username_attribute,

@@ -140,6 +140,9 @@ class TalosClusterArgs(Model):
     proxy_mode: Literal["iptables", "ipvs"] = "iptables"
     image_gc: ImageGcArgs = Field(default_factory=ImageGcArgs)
     etcd_backup_namespace: K8sName = "etcd-backup"
+    control_plane_metrics: bool = Field(
+        True, description="bind controller-manager, scheduler and etcd metrics to the node address so vmagent can scrape them"
+    )
     protect: bool = True
 
     @model_validator(mode="before")

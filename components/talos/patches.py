@@ -170,6 +170,23 @@ def control_plane_vip(args: TalosClusterArgs) -> dict:
     return {"apiVersion": "v1alpha1", "kind": "Layer2VIPConfig", "name": args.network.vip, "link": args.network.interface}
 
 
+ETCD_METRICS_PORT = 2381
+
+
+def control_plane_metrics() -> dict:
+    """Let vmagent scrape the control plane: Talos binds kube-controller-manager and kube-scheduler
+    to 127.0.0.1, and etcd serves its metrics only on its client port (mutual TLS). Both serving
+    endpoints keep their authentication (delegated to the API server); etcd's plain-HTTP metrics
+    listener exposes metrics and health only."""
+    return {
+        "cluster": {
+            "controllerManager": {"extraArgs": {"bind-address": "0.0.0.0"}},
+            "scheduler": {"extraArgs": {"bind-address": "0.0.0.0"}},
+            "etcd": {"extraArgs": {"listen-metrics-urls": f"http://0.0.0.0:{ETCD_METRICS_PORT}"}},
+        }
+    }
+
+
 def talos_api_access(args: TalosClusterArgs) -> dict:
     """Allow the etcd backup job's namespace to take snapshots through the Talos API."""
     return {
@@ -203,6 +220,8 @@ def node_patches(args: TalosClusterArgs, node: NodeArgs) -> list[tuple[str, dict
         ("control-plane-vip", lambda: control_plane_vip(args)),
         ("talos-api-access", lambda: talos_api_access(args)),
     ]
+    if args.control_plane_metrics:
+        control_plane.append(("control-plane-metrics", control_plane_metrics))
     longhorn: list[tuple[str, Callable[[], dict]]] = [
         ("longhorn-volume", lambda: longhorn_volume(node)),
         ("longhorn-mount", longhorn_mount),

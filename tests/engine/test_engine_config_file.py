@@ -102,7 +102,7 @@ def test_no_plain_secret_in_backend_state(engine):
 
 MINIMAL_PROGRAM = '''import pulumi
 
-pulumi.export("ldapBindPassword", pulumi.Config("idp").require_secret("ldapBindPassword"))
+pulumi.export("ldapDexBindPassword", pulumi.Config("idp").require_secret("ldapDexBindPassword"))
 '''
 
 
@@ -126,16 +126,16 @@ def test_each_stack_state_takes_the_shared_salt(engine):
         provider = state["checkpoint"]["latest"]["secrets_providers"]
         assert provider["type"] == "passphrase"
         assert [provider["state"]["salt"]] == salt, f"ci-{layer} state has another salt"
-        shown = engine.run("stack", "output", "ldapBindPassword", "--show-secrets", "--stack", engine.stack(layer))
-        assert shown.stdout.strip() == values["idp:ldapBindPassword"]
+        shown = engine.run("stack", "output", "ldapDexBindPassword", "--show-secrets", "--stack", engine.stack(layer))
+        assert shown.stdout.strip() == values["idp:ldapDexBindPassword"]
 
 
 def test_pipeline_sets_a_secret_from_standard_input(engine):
     """The platform pipeline pipes each CI secured variable into `config set --secret` (no value
     on the command line, so it never shows in the process list or the log)."""
     init_stacks(engine, layers=("platform", "vms"))
-    engine.with_stack("platform", "config", "set", "--secret", "idp:ldapBindPassword", stdin="from-the-pipeline")
+    engine.with_stack("platform", "config", "set", "--secret", "idp:ldapDexBindPassword", stdin="from-the-pipeline")
     config = yaml.safe_load(engine.config_file.read_text())["config"]
-    assert set(config["idp:ldapBindPassword"]) == {"secure"}
-    shown = engine.with_stack("vms", "config", "get", "idp:ldapBindPassword")
+    assert set(config["idp:ldapDexBindPassword"]) == {"secure"}
+    shown = engine.with_stack("vms", "config", "get", "idp:ldapDexBindPassword")
     assert shown.stdout.strip() == "from-the-pipeline"

@@ -26,7 +26,7 @@ def test_dex_ldap_bind_password_is_a_secret_reference(lab):
     assert connector["type"] == "ldap"
     config = connector["config"]
     assert config["bindPW"] == "$argocd-ldap:bindPW"
-    assert config["bindDN"] == "CN=svc-idp-ldap,OU=Service Accounts,DC=lab,DC=idp,DC=internal"
+    assert config["bindDN"] == "CN=svc-dex-ldap,OU=Service Accounts,DC=lab,DC=idp,DC=internal"
     assert config["host"] == "dc01.lab.idp.internal:636" and config["insecureNoSSL"] is False
     # Argo CD resolves $<secret>:<key> only in Secrets labelled part-of argocd.
     secret = obj(lab, "Secret", "argocd-ldap", "argocd")
@@ -59,7 +59,7 @@ def test_rbac_maps_ad_groups_and_denies_everyone_else(lab):
 
 def test_canary_passwords_never_leave_secret_envelopes():
     config, secret_keys, _ = runtime.config_for_run(lab_config())
-    config["idp:ldapBindPassword"] = CANARY
+    config["idp:ldapDexBindPassword"] = CANARY
     config["idp:gitopsRepoPassword"] = GIT_CANARY
     upstream: dict = {}
     for layer in ("vms", "cluster", "platform"):

@@ -16,7 +16,7 @@ from components.platform.chart import DeliveryArgs
 from components.platform.vault import VaultArgs
 from components.talos.bootstrap import TalosBootstrapArgs
 from stacks.config import ConfigError, load_environment
-from tests.platform.helpers import lab_config, render_platform
+from tests.platform.helpers import children, lab_config, render_platform
 
 DELIVERED = [s for s in CATALOG if issubclass(s.args_type, DeliveryArgs)]
 BOOTSTRAP = [s for s in DELIVERED if s.bootstrap]
@@ -87,7 +87,8 @@ def test_traefik_without_dashboard_does_not_need_cert_manager():
     platform = config["idp:platform"]
     platform["traefik"]["dashboard"] = False
     for key in ("certManager", "argocd", "argoRollouts", "harbor", "vault", "vaultConfig", "externalSecrets", "cosign", "renovate",
-                "longhorn", "cloudnativePg", "rabbitmqOperator"):
+                "longhorn", "cloudnativePg", "rabbitmqOperator",
+                "victoriaMetrics", "alertmanager", "grafana", "victoriaLogs", "logsCollector", "vector"):
         platform.setdefault(key, {})["enabled"] = False
     for key in ("reloader", "kyverno", "trivyOperator"):
         platform[key]["delivery"] = "helm"
@@ -168,9 +169,10 @@ def _component(result, service):
 @pytest.mark.parametrize("service, need", NEEDS, ids=[f"{s.key}-after-{n}" for s, n in NEEDS])
 def test_each_lab_service_waits_for_the_services_it_needs(lab, service, need):
     component, needed = _component(lab, service), _component(lab, next(s for s in CATALOG if s.key == need))
-    assert needed.urn in component.depends_on or set(component.depends_on) & {
-        r.urn for r in lab.resources if r.parent == needed.urn
-    }, f"{service.key} does not wait for {need}"
+    # The SDK expands a component dependency to the resources under it, at any depth.
+    assert needed.urn in component.depends_on or set(component.depends_on) & children(lab, needed.urn), (
+        f"{service.key} does not wait for {need}"
+    )
 
 
 def test_every_service_argocd_delivers_waits_for_its_app_project(lab):

@@ -76,7 +76,7 @@ def test_ldap_authentication(lab):
     auth = one(lab, "harbor:index/configAuth:ConfigAuth", "harbor-ldap").inputs
     assert auth["authMode"] == "ldap_auth"
     assert auth["ldapUrl"] == "ldaps://dc01.lab.idp.internal:636"
-    assert auth["ldapSearchDn"] == "CN=svc-idp-ldap,OU=Service Accounts,DC=lab,DC=idp,DC=internal"
+    assert auth["ldapSearchDn"] == "CN=svc-harbor-ldap,OU=Service Accounts,DC=lab,DC=idp,DC=internal"
     assert is_secret_envelope(auth["ldapSearchPassword"])
     assert auth["ldapUid"] == "sAMAccountName"
     assert auth["ldapGroupAdminDn"] == "CN=HarborAdmin,OU=Groups,DC=lab,DC=idp,DC=internal"
