@@ -74,6 +74,23 @@ class S3Config(Model):
     bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
+class SupportContact(Model):
+    """Where application teams get help; the portal's support page lists these (`idpctl docs`)."""
+
+    name: str = Field(min_length=1, description="team or role, e.g. Platform team")
+    scope: str = Field(min_length=1, description="what to ask them about")
+    email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    chat: str | None = Field(None, description="chat channel, e.g. #platform-support")
+    url: str | None = Field(None, pattern=r"^https?://\S+$", description="ticket queue or wiki page")
+    hours: str | None = Field(None, description="when someone answers, e.g. Mon-Fri 08:00-17:00 CET")
+
+    @model_validator(mode="after")
+    def _reachable(self) -> "SupportContact":
+        if not (self.email or self.chat or self.url):
+            raise_path_errors([("email", "a support contact needs at least one of email, chat or url")])
+        return self
+
+
 class GlobalConfig(Model):
     """Settings more than one layer reads."""
 
@@ -81,6 +98,7 @@ class GlobalConfig(Model):
     ldap: LdapConfig
     s3: S3Config
     protect: bool = Field(True, description="protect stateful resources (set false only in throwaway environments)")
+    support: list[SupportContact] = Field(default_factory=list, description="support contacts shown in the portal")
 
 
 class VmsConfig(Model):
