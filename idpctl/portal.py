@@ -6,7 +6,7 @@ what `pulumi up` would create: the tenant projects with their namespaces, Argo C
 path, Harbor project, preview URL pattern and team group; the platform services with their URLs and
 pinned versions; the JSON Schema of `platform.yaml`; and the support contacts of the environment.
 
-Each page starts with GENERATED_MARKER. A file without it is never overwritten: the command writes
+Each page carries GENERATED_MARKER at its top. A file without it is never overwritten: the command writes
 only pages it owns.
 """
 
@@ -95,7 +95,7 @@ def project_entries(env: Environment, services: list[ServiceEntry]) -> list[Proj
                 argocd_project=project.name,
                 vault_path=f"{project.name}/",
                 harbor_project=project.name,
-                preview_pattern=f"https://{preview_host(domain, '<app>', '<pr>')}" if project.previews_enabled else None,
+                preview_pattern=f"https://{preview_host(domain, '<app>', '<number>')}" if project.previews_enabled else None,
                 urls=project_urls,
             )
         )
@@ -122,7 +122,12 @@ def _link(url: str | None) -> str:
 
 
 def _page(title: str, env: Environment, body: str) -> str:
-    return f"{GENERATED_MARKER}\n# {title}\n\n{body.strip()}\n"
+    # The title goes in front matter: MkDocs takes a page's title from its first element only.
+    return f"---\ntitle: {title}\n---\n{GENERATED_MARKER}\n\n# {title}\n\n{body.strip()}\n"
+
+
+def _is_generated(path: Path) -> bool:
+    return GENERATED_MARKER in path.read_text(errors="replace")[:400]
 
 
 def index_page(env: Environment, services: list[ServiceEntry], projects: list[ProjectEntry]) -> str:
@@ -336,7 +341,7 @@ def render_pages(env: Environment) -> dict[str, str]:
 def write_pages(env: Environment, out: Path) -> list[Path]:
     """Write the pages into `out`; refuse (before writing any) to replace a file this command did not write."""
     pages = render_pages(env)
-    foreign = [out / name for name in pages if (out / name).exists() and not (out / name).read_text().startswith(GENERATED_MARKER)]
+    foreign = [out / name for name in pages if (out / name).exists() and not _is_generated(out / name)]
     if foreign:
         raise PortalError(
             "; ".join(f"{path}: exists and was not written by `idpctl docs`; move it or choose another --out" for path in foreign)
