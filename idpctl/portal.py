@@ -43,6 +43,7 @@ class ProjectEntry:
     vault_path: str
     harbor_project: str
     preview_pattern: str | None
+    registry: str
     urls: dict[str, str]
 
 
@@ -96,6 +97,7 @@ def project_entries(env: Environment, services: list[ServiceEntry]) -> list[Proj
                 vault_path=f"{project.name}/",
                 harbor_project=project.name,
                 preview_pattern=f"https://{preview_host(domain, '<app>', '<number>')}" if project.previews_enabled else None,
+                registry=platform.harbor_host,
                 urls=project_urls,
             )
         )
@@ -153,20 +155,24 @@ by `python -m idpctl docs --config-file Pulumi.{env.name}.yaml --env {env.name}`
     return _page(f"Environment {env.name}", env, body)
 
 
-def catalog_page(env: Environment, services: list[ServiceEntry], projects: list[ProjectEntry]) -> str:
-    project_rows = [
-        [
-            f"**{p.name}**",
-            p.team_group,
-            ", ".join(f"`{n}`" for n in p.namespaces),
-            f"`{p.argocd_project}`",
-            f"`{p.vault_path}`",
-            f"`{p.harbor_project}`",
-            f"`{p.preview_pattern}`" if p.preview_pattern else "no previews",
-        ]
-        for p in projects
+def _project_section(p: ProjectEntry) -> str:
+    rows = [
+        ["team group (AD)", f"`{p.team_group}`"],
+        ["namespaces", ", ".join(f"`{n}`" for n in p.namespaces)],
+        ["Argo CD project", f"[`{p.argocd_project}`]({p.urls['Argo CD']})"],
+        ["Vault path (KV v2)", f"[`{p.vault_path}`]({p.urls['Vault']}), app settings at `{p.vault_path}env`"],
+        ["Harbor project", f"[`{p.harbor_project}`]({p.urls['Harbor']}), images `{p.registry}/{p.harbor_project}/<app>:<tag>`"],
+        ["previews", f"`{p.preview_pattern}`" if p.preview_pattern else "off"],
     ]
-    link_rows = [[f"**{p.name}**", *(_link(p.urls[k]) for k in ("Argo CD", "Harbor", "Vault"))] for p in projects]
+    return f"### {p.name}\n\n" + _table(["", ""], rows)
+
+
+def catalog_page(env: Environment, services: list[ServiceEntry], projects: list[ProjectEntry]) -> str:
+    summary = _table(
+        ["project", "team group (AD)", "namespaces", "previews"],
+        [[f"[{p.name}](#{p.name})", p.team_group, ", ".join(f"`{n}`" for n in p.namespaces), "yes" if p.preview_pattern else "no"] for p in projects],
+    )
+    sections = "\n\n".join(_project_section(p) for p in projects)
     service_rows = [[f"**{s.title}**", _link(s.url), f"`{s.version}`" if s.version else "—"] for s in services if s.enabled and s.url]
     body = f"""
 What environment **{env.name}** offers application teams. A project is one entry under
@@ -175,18 +181,17 @@ add or remove one.
 
 ## Tenant projects
 
-{_table(["project", "team group (AD)", "namespaces", "Argo CD project", "Vault path (KV v2)", "Harbor project", "preview URL pattern"], project_rows) if projects else "No tenant projects yet."}
+{summary if projects else "No tenant projects yet."}
 
-### Where each project lives
-
-{_table(["project", "Argo CD", "Harbor", "Vault"], link_rows) if projects else ""}
+{sections}
 
 ## Platform services
 
 {_table(["service", "URL", "version"], service_rows)}
 
 Every URL is served with a certificate from the platform root CA: see
-[trust the platform root CA](../runbooks/root-ca.md).
+[trust the platform root CA](../runbooks/root-ca.md). Versions and delivery of every service:
+[platform services](services.md).
 """
     return _page(f"Catalog of {env.name}", env, body)
 
