@@ -1,28 +1,54 @@
-"""The platform services of an environment as the portal lists them (name, URL, pinned version)."""
+"""The platform services of an environment as the portal lists them, derived from the service catalog.
+
+Order, namespace, chart, pinned version, delivery mode and on/off come from the catalog
+(`components/platform/catalog.py`) and each service's config section. Components compute their
+URLs when the platform stack runs; here the same host rule is applied to the config without running
+anything: `URLS` names, per service that serves a URL, the args field that overrides its host and
+the default host prefix. `tests/docs/test_portal_browser.py` compares the result with the URLs the
+real program exports, and `tests/docs/test_docs_generate.py` fails when a catalog service with an
+ingress has no entry here.
+"""
 
 from __future__ import annotations
 
-import importlib
-
+from components.platform.catalog import CATALOG
+from components.platform.chart import DeliveryArgs
 from stacks.config import Environment
 
-# (config field, title, module, URL host: (args attribute, default host prefix) or None)
-_SERVICES = (
-    ("metallb", "MetalLB", "metallb", None),
-    ("cert_manager", "cert-manager", "cert_manager", None),
-    ("traefik", "Traefik", "traefik", ("dashboard_host", "traefik")),
-    ("argocd", "Argo CD", "argocd", ("host", "argocd")),
-    ("argo_rollouts", "Argo Rollouts", "argo_rollouts", ("host", "rollouts")),
-    ("harbor", "Harbor", "harbor", ("host", "harbor")),
-    ("renovate", "Renovate", "renovate", None),
-    ("vault", "Vault", "vault", ("hostname", "vault")),
-    ("external_secrets", "External Secrets", "external_secrets", None),
-    ("kyverno", "Kyverno", "kyverno", None),
-    ("trivy_operator", "Trivy Operator", "trivy_operator", None),
-    ("reloader", "Reloader", "reloader", None),
-)
-_URL_SUFFIX = {"traefik": "/dashboard/", "argo_rollouts": "/"}
-_NAMES = {"argo_rollouts": "rollouts"}
+URLS: dict[str, tuple[str, str, str, str]] = {
+    # catalog key: (args field with the host, default host prefix, path, name in the stack's `urls`)
+    "traefik": ("dashboard_host", "traefik", "/dashboard/", "traefik"),
+    "argocd": ("host", "argocd", "", "argocd"),
+    "argo_rollouts": ("host", "rollouts", "/", "rollouts"),
+    "harbor": ("host", "harbor", "", "harbor"),
+    "vault": ("hostname", "vault", "", "vault"),
+    "portal": ("host", "portal", "/", "portal"),
+}
+
+TITLES: dict[str, str] = {
+    "metallb": "MetalLB",
+    "cert_manager": "cert-manager",
+    "traefik": "Traefik",
+    "argocd": "Argo CD",
+    "argo_rollouts": "Argo Rollouts",
+    "harbor": "Harbor",
+    "vault": "Vault",
+    "vault_config": "Vault configuration",
+    "external_secrets": "External Secrets",
+    "cosign": "cosign signing key",
+    "renovate": "Renovate",
+    "kyverno": "Kyverno",
+    "trivy_operator": "Trivy Operator",
+    "reloader": "Reloader",
+    "portal": "Developer portal",
+}
+
+
+def _url(key: str, args, domain: str) -> str | None:
+    if key not in URLS or (key == "traefik" and not getattr(args, "dashboard", True)):
+        return None
+    field, prefix, path, _ = URLS[key]
+    return f"https://{getattr(args, field, None) or f'{prefix}.{domain}'}{path}"
 
 
 def platform_services(env: Environment) -> list:
@@ -30,23 +56,18 @@ def platform_services(env: Environment) -> list:
 
     platform, domain = env.config.platform, env.config.global_.domain
     entries = []
-    for field, title, module_name, host in _SERVICES:
-        args = getattr(platform, field)
-        module = importlib.import_module(f"components.platform.{module_name}")
-        url = None
-        if host is not None and not (field == "traefik" and not args.dashboard):
-            attribute, prefix = host
-            url = f"https://{getattr(args, attribute, None) or f'{prefix}.{domain}'}{_URL_SUFFIX.get(field, '')}"
-        chart = getattr(args, "chart", None)
+    for service in CATALOG:
+        args = platform.service_args(service)
+        chart = args.chart if isinstance(args, DeliveryArgs) else None
         entries.append(
             ServiceEntry(
-                name=_NAMES.get(field, field.replace("_", "-")),
-                title=title,
-                namespace=module.NAMESPACE,
-                url=url,
+                name=URLS[service.key][3] if service.key in URLS else service.key.replace("_", "-"),
+                title=TITLES.get(service.key, service.key.replace("_", " ")),
+                namespace=service.namespace or "—",
+                url=_url(service.key, args, domain),
                 chart=f"{chart.repo} {chart.name}" if chart else None,
-                version=chart.version if chart else None,
-                delivery=getattr(args, "delivery", "helm"),
+                version=chart.version if chart else getattr(getattr(args, "image", None), "tag", None),
+                delivery=args.delivery if isinstance(args, DeliveryArgs) else "pulumi",
                 enabled=args.enabled,
             )
         )

@@ -36,6 +36,7 @@ from components.platform.cosign import CosignArgs
 from components.platform.external_secrets import ExternalSecretsArgs
 from components.platform.kyverno import SIGNATURE_POLICY, KyvernoArgs
 from components.platform.reloader import ReloaderArgs
+from components.platform.portal import PortalArgs
 from components.platform.trivy_operator import TrivyOperatorArgs
 from components.platform.vault import VaultArgs
 from components.platform.vault_config import VaultConfigArgs
@@ -140,6 +141,7 @@ class PlatformConfig(Model):
     kyverno: KyvernoArgs = Field(default_factory=KyvernoArgs)
     trivy_operator: TrivyOperatorArgs = Field(default_factory=TrivyOperatorArgs)
     reloader: ReloaderArgs = Field(default_factory=ReloaderArgs)
+    portal: PortalArgs = Field(default_factory=PortalArgs)
 
     def service_args(self, service: type[PlatformService]) -> ServiceArgs:
         """The config section of a catalog service."""

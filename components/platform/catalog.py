@@ -22,6 +22,7 @@ from components.platform.external_secrets import ExternalSecrets
 from components.platform.harbor import Harbor
 from components.platform.kyverno import Kyverno
 from components.platform.metallb import MetalLb
+from components.platform.portal import Portal
 from components.platform.reloader import Reloader
 from components.platform.renovate import Renovate
 from components.platform.service import PlatformService
@@ -45,6 +46,7 @@ CATALOG: tuple[type[PlatformService], ...] = (
     Kyverno,
     TrivyOperator,
     Reloader,
+    Portal,
 )
 """Every platform service, each after the services it needs."""
 
