@@ -22,8 +22,9 @@ if ! command -v npm >/dev/null 2>&1; then
 fi
 mkdir -p "$CACHE" "$(dirname "$DEST")"
 tarball="$CACHE/mermaid-$MERMAID_VERSION.tgz"
-if [ ! -f "$tarball" ]; then
-  (cd "$CACHE" && npm pack --silent "mermaid@$MERMAID_VERSION" >/dev/null)
+if [ ! -f "$tarball" ] && ! (cd "$CACHE" && npm pack --silent "mermaid@$MERMAID_VERSION" >/dev/null); then
+  echo "portal-assets: npm could not fetch mermaid@$MERMAID_VERSION; diagrams will show as Mermaid source" >&2
+  exit 0
 fi
 tar -xzf "$tarball" -C "$CACHE" package/dist/mermaid.min.js
 mv "$CACHE/package/dist/mermaid.min.js" "$DEST"
