@@ -123,9 +123,11 @@ def _link(url: str | None) -> str:
     return f"<{url}>" if url else "—"
 
 
-def _page(title: str, env: Environment, body: str) -> str:
+def _page(title: str, env: Environment, body: str, wide: bool = False) -> str:
     # The title goes in front matter: MkDocs takes a page's title from its first element only.
-    return f"---\ntitle: {title}\n---\n{GENERATED_MARKER}\n\n# {title}\n\n{body.strip()}\n"
+    # `hide: [toc]` gives wide tables the room of the table of contents (Material for MkDocs).
+    hide = "hide: [toc]\n" if wide else ""
+    return f"---\ntitle: {title}\n{hide}---\n{GENERATED_MARKER}\n\n# {title}\n\n{body.strip()}\n"
 
 
 def _is_generated(path: Path) -> bool:
@@ -196,14 +198,22 @@ Every URL is served with a certificate from the platform root CA: see
     return _page(f"Catalog of {env.name}", env, body)
 
 
+def _chart_cell(chart: str | None) -> str:
+    """`<repo> <name>` as the chart's name, linked to its repository when that is a web URL."""
+    if not chart:
+        return "—"
+    repo, _, name = chart.rpartition(" ")
+    return f"[`{name}`]({repo})" if repo.startswith("https://") else f"`{name}` (`{repo}`)"
+
+
 def services_page(env: Environment, services: list[ServiceEntry]) -> str:
     rows = [
         [
             f"**{s.title}**",
             "enabled" if s.enabled else "disabled",
-            f"`{s.namespace}`",
+            f"`{s.namespace}`" if s.namespace != "—" else "—",
             _link(s.url) if s.enabled else "—",
-            f"`{s.chart}`" if s.chart else "—",
+            _chart_cell(s.chart),
             f"`{s.version}`" if s.version else "—",
             s.delivery,
         ]
@@ -218,7 +228,7 @@ model and can be overridden per environment (`idp:platform.<service>.chart`).
 
 {_table(["service", "state", "namespace", "URL", "chart", "version", "delivery"], rows)}
 """
-    return _page(f"Platform services of {env.name}", env, body)
+    return _page(f"Platform services of {env.name}", env, body, wide=True)
 
 
 def _type_of(schema: dict, defs: dict) -> str:
