@@ -3,7 +3,7 @@
 Users get the repository alone: a link (or a path in the text) into `../shared` or any other place
 beside it is a broken document for them. Links into docs/environment/ point at the pages
 `idpctl docs` generates for the portal; links to runbooks that are written alongside are accepted
-only while the file is absent (helpers.PENDING_RUNBOOKS).
+only while the file is absent (helpers.PENDING_DOCS).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import re
 import pytest
 
 from idpctl.portal import PAGES
-from tests.docs.helpers import GENERATED, PENDING_RUNBOOKS, REPO, anchors, is_external, links, markdown_files
+from tests.docs.helpers import GENERATED, PENDING_DOCS, PENDING_RUNBOOKS, REPO, anchors, is_external, links, markdown_files
 
 DOCS = markdown_files()
 
@@ -41,7 +41,7 @@ def test_links_resolve_inside_the_repository(path):
                 problems.append(f"{where}: `idpctl docs` generates no such page (it writes {', '.join(PAGES)})")
             continue
         if not resolved.exists():
-            if relative not in PENDING_RUNBOOKS:
+            if relative not in PENDING_DOCS:
                 problems.append(f"{where} does not exist")
             continue
         if fragment and resolved.suffix == ".md" and fragment not in anchors(resolved):

@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from tests.docs.helpers import PENDING_RUNBOOKS, REPO, is_external
+from tests.docs.helpers import PENDING_DOCS, REPO, is_external
 
 
 def chromium() -> str:
@@ -159,7 +159,7 @@ def test_every_internal_link_of_the_site_resolves(built_site):
                 problems.append(f"{where} leaves the site")
             elif not target.exists():
                 source = (REPO / "docs" / target.relative_to(built_site.resolve())).with_suffix(".md")
-                pending = source.relative_to(REPO).as_posix() in PENDING_RUNBOOKS and not source.exists()
+                pending = source.relative_to(REPO).as_posix() in PENDING_DOCS and not source.exists()
                 if not pending:
                     problems.append(f"{where} does not exist")
             elif fragment and target.suffix == ".html":
