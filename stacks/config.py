@@ -22,6 +22,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from components.model import PATH_ERROR, Fqdn, Model, raise_path_errors, range_addresses
 from components.ldap import LdapConfig
+from components.support import SupportContact
 from components.platform.metallb import MetalLbArgs, announcer_errors
 from components.platform.argo_rollouts import ArgoRolloutsArgs
 from components.platform.argocd import ArgoCdArgs
@@ -76,23 +77,6 @@ class S3Config(Model):
     bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
-class SupportContact(Model):
-    """Where application teams get help; the portal's support page lists these (`idpctl docs`)."""
-
-    name: str = Field(min_length=1, description="team or role, e.g. Platform team")
-    scope: str = Field(min_length=1, description="what to ask them about")
-    email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    chat: str | None = Field(None, description="chat channel, e.g. #platform-support")
-    url: str | None = Field(None, pattern=r"^https?://\S+$", description="ticket queue or wiki page")
-    hours: str | None = Field(None, description="when someone answers, e.g. Mon-Fri 08:00-17:00 CET")
-
-    @model_validator(mode="after")
-    def _reachable(self) -> "SupportContact":
-        if not (self.email or self.chat or self.url):
-            raise_path_errors([("email", "a support contact needs at least one of email, chat or url")])
-        return self
-
-
 class GlobalConfig(Model):
     """Settings more than one layer reads."""
 
@@ -133,6 +117,7 @@ class PlatformConfig(Model):
     argocd: ArgoCdArgs = Field(default_factory=ArgoCdArgs)
     argo_rollouts: ArgoRolloutsArgs = Field(default_factory=ArgoRolloutsArgs)
     harbor: HarborArgs = Field(default_factory=HarborArgs)
+    portal: PortalArgs = Field(default_factory=PortalArgs)
     renovate: RenovateArgs = Field(default_factory=RenovateArgs)
     vault: VaultArgs = Field(default_factory=VaultArgs)
     vault_config: VaultConfigArgs = Field(default_factory=VaultConfigArgs)
@@ -141,7 +126,6 @@ class PlatformConfig(Model):
     kyverno: KyvernoArgs = Field(default_factory=KyvernoArgs)
     trivy_operator: TrivyOperatorArgs = Field(default_factory=TrivyOperatorArgs)
     reloader: ReloaderArgs = Field(default_factory=ReloaderArgs)
-    portal: PortalArgs = Field(default_factory=PortalArgs)
 
     def service_args(self, service: type[PlatformService]) -> ServiceArgs:
         """The config section of a catalog service."""

@@ -38,6 +38,7 @@ CATALOG: tuple[type[PlatformService], ...] = (
     ArgoCd,
     ArgoRollouts,
     Harbor,
+    Portal,
     Vault,
     VaultConfig,
     ExternalSecrets,
@@ -46,7 +47,6 @@ CATALOG: tuple[type[PlatformService], ...] = (
     Kyverno,
     TrivyOperator,
     Reloader,
-    Portal,
 )
 """Every platform service, each after the services it needs."""
 
