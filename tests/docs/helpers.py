@@ -8,6 +8,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 GENERATED = REPO / "docs" / "environment"
+BUILD_OUTPUTS = ("docs/environment", "docs/assets/javascripts", "site", "out", ".venv", ".tools")
+"""Paths that builds create (ignored by git): documents may name them before they exist."""
 SKIP_DIRS = {".venv", ".tools", ".git", "site", "out", "node_modules", ".pytest_cache", "__pycache__"}
 
 PENDING_RUNBOOKS = {
