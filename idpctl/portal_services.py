@@ -23,6 +23,9 @@ URLS: dict[str, tuple[str, str, str, str]] = {
     "harbor": ("host", "harbor", "", "harbor"),
     "vault": ("hostname", "vault", "", "vault"),
     "portal": ("host", "portal", "/", "portal"),
+    # Services that join the catalog with the storage and observability planes.
+    "longhorn": ("host", "longhorn", "/", "longhorn"),
+    "grafana": ("host", "grafana", "/", "grafana"),
 }
 
 TITLES: dict[str, str] = {
@@ -41,6 +44,17 @@ TITLES: dict[str, str] = {
     "trivy_operator": "Trivy Operator",
     "reloader": "Reloader",
     "portal": "Developer portal",
+    "kubelet_csr_approver": "kubelet CSR approver",
+    "etcd_backup": "etcd backup",
+    "longhorn": "Longhorn",
+    "cloudnative_pg": "CloudNativePG",
+    "rabbitmq_operator": "RabbitMQ Cluster Operator",
+    "victoria_metrics": "VictoriaMetrics",
+    "victoria_logs": "VictoriaLogs",
+    "logs_collector": "VictoriaLogs collector",
+    "vector": "Vector (audit log)",
+    "alertmanager": "Alertmanager",
+    "grafana": "Grafana",
 }
 
 
@@ -49,6 +63,14 @@ def _url(key: str, args, domain: str) -> str | None:
         return None
     field, prefix, path, _ = URLS[key]
     return f"https://{getattr(args, field, None) or f'{prefix}.{domain}'}{path}"
+
+
+def _version(args) -> str | None:
+    """The pinned version of a service without a chart: a release `version` or its image tag."""
+    version = getattr(args, "version", None)
+    if isinstance(version, str):
+        return version
+    return getattr(getattr(args, "image", None), "tag", None)
 
 
 def platform_services(env: Environment) -> list:
@@ -66,7 +88,7 @@ def platform_services(env: Environment) -> list:
                 namespace=service.namespace or "—",
                 url=_url(service.key, args, domain),
                 chart=f"{chart.repo} {chart.name}" if chart else None,
-                version=chart.version if chart else getattr(getattr(args, "image", None), "tag", None),
+                version=chart.version if chart else _version(args),
                 delivery=args.delivery if isinstance(args, DeliveryArgs) else "pulumi",
                 enabled=args.enabled,
             )
