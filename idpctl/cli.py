@@ -16,7 +16,7 @@ def _attach() -> None:
 
     cli.add_command(validate_cmd.validate)
     cli.add_command(render_cmd.render)
-    for module_name, attr in (("idpctl.app_cmd", "app"), ("idpctl.project_cmd", "project"), ("idpctl.ca_cmd", "ca")):
+    for module_name, attr in (("idpctl.app_cmd", "app"), ("idpctl.project_cmd", "project"), ("idpctl.ca_cmd", "ca"), ("idpctl.docs_cmd", "docs")):
         try:
             module = __import__(module_name, fromlist=[attr])
         except ModuleNotFoundError as exc:

@@ -23,6 +23,7 @@ from pydantic import Field, ValidationError, model_validator
 from components.model import PATH_ERROR, Fqdn, Model, raise_path_errors, range_addresses
 from components.ldap import BIND_PASSWORD_KEYS, LdapConfig
 from components.s3 import S3Config
+from components.support import SupportContact
 from components.platform.metallb import MetalLbArgs, announcer_errors
 from components.platform.argo_rollouts import ArgoRolloutsArgs
 from components.platform.argocd import ArgoCdArgs
@@ -42,6 +43,7 @@ from components.platform.cosign import CosignArgs
 from components.platform.external_secrets import ExternalSecretsArgs
 from components.platform.kyverno import SIGNATURE_POLICY, KyvernoArgs
 from components.platform.reloader import ReloaderArgs
+from components.platform.portal import PortalArgs
 from components.platform.trivy_operator import TrivyOperatorArgs
 from components.platform.vault import VaultArgs
 from components.platform.vault_config import VaultConfigArgs
@@ -95,6 +97,7 @@ class GlobalConfig(Model):
     ldap: LdapConfig
     s3: S3Config
     protect: bool = Field(True, description="protect stateful resources (set false only in throwaway environments)")
+    support: list[SupportContact] = Field(default_factory=list, description="support contacts shown in the portal")
 
 
 class VmsConfig(Model):
@@ -127,6 +130,7 @@ class PlatformConfig(Model):
     argocd: ArgoCdArgs = Field(default_factory=ArgoCdArgs)
     argo_rollouts: ArgoRolloutsArgs = Field(default_factory=ArgoRolloutsArgs)
     harbor: HarborArgs = Field(default_factory=HarborArgs)
+    portal: PortalArgs = Field(default_factory=PortalArgs)
     renovate: RenovateArgs = Field(default_factory=RenovateArgs)
     vault: VaultArgs = Field(default_factory=VaultArgs)
     vault_config: VaultConfigArgs = Field(default_factory=VaultConfigArgs)

@@ -23,6 +23,7 @@ OWNED_BY_GOLDEN_PATH = {
         (f"ApplicationSet argocd/{project}-previews", "spec.template.spec.sources[0].repoURL", Ref("HarborProject", "platform"))
         for project in ("payments", "webshop")
     ),
+    ("Deployment portal/portal", "spec.template.spec.containers[0].image", Ref("HarborProject", "platform")),
 }
 """Dangling references the golden path owns: (object, field, reference)."""
 

@@ -26,6 +26,7 @@ from components.platform.kubelet_csr_approver import KubeletCsrApprover
 from components.platform.kyverno import Kyverno
 from components.platform.longhorn import Longhorn
 from components.platform.metallb import MetalLb
+from components.platform.portal import Portal
 from components.platform.rabbitmq_operator import RabbitMqOperator
 from components.platform.reloader import Reloader
 from components.platform.renovate import Renovate
@@ -51,6 +52,7 @@ CATALOG: tuple[type[PlatformService], ...] = (
     ArgoCd,
     ArgoRollouts,
     Harbor,
+    Portal,
     Vault,
     VaultConfig,
     ExternalSecrets,

@@ -82,7 +82,7 @@ def test_keys_names_and_namespaces_are_unique():
 def test_derived_sets_follow_the_design():
     # The design's bootstrap set: Argo CD needs them first.
     assert set(BOOTSTRAP) == {"metallb", "cert_manager", "traefik", "longhorn", "argocd", "vault", "external_secrets"}
-    assert set(INGRESS_SERVICES) == {"argocd", "argo_rollouts", "harbor", "vault", "longhorn", "grafana"}
+    assert set(INGRESS_SERVICES) == {"argocd", "argo_rollouts", "harbor", "vault", "longhorn", "grafana", "portal"}
     for service in CATALOG:
         if service.namespace:
             assert service.namespace in PLATFORM_NAMESPACES

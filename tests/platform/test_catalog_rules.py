@@ -88,7 +88,7 @@ def test_traefik_without_dashboard_does_not_need_cert_manager():
     platform["traefik"]["dashboard"] = False
     for key in ("certManager", "argocd", "argoRollouts", "harbor", "vault", "vaultConfig", "externalSecrets", "cosign", "renovate",
                 "longhorn", "cloudnativePg", "rabbitmqOperator",
-                "victoriaMetrics", "alertmanager", "grafana", "victoriaLogs", "logsCollector", "vector"):
+                "victoriaMetrics", "alertmanager", "grafana", "victoriaLogs", "logsCollector", "vector", "portal"):
         platform.setdefault(key, {})["enabled"] = False
     for key in ("reloader", "kyverno", "trivyOperator"):
         platform[key]["delivery"] = "helm"
