@@ -140,7 +140,11 @@ def read_text(path: Path) -> str:
 
 def load(path: Path, display: Callable[[Loc], str] = format_loc) -> Source:
     """Parse one YAML mapping; every problem the file has as text is an InputError line."""
-    text = read_text(path)
+    return from_text(read_text(path), path, display)
+
+
+def from_text(text: str, path: Path, display: Callable[[Loc], str] = format_loc) -> Source:
+    """Parse `text` as if read from `path` (a file about to be written is checked this way)."""
     tree = parse(text, path, display)
     if tree is None:
         tree = {}
