@@ -1,36 +1,55 @@
-# Two set-up commands on a fresh machine:
-#   make render   creates .venv from requirements.txt and renders the lab offline into out/
-#   make test     the full check suite (builds the real-engine toolchain first when it can)
+# One command on a fresh clone, for each task; `make help` lists them.
+# Dependencies are declared in pyproject.toml and locked in uv.lock; requirements.txt is the lock
+# exported with hashes, so `make venv` needs only python3 and pip.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 ENV ?= lab
 
-.PHONY: venv render validate test test-fast toolchain clean
+.PHONY: help venv render validate lint typecheck check test test-fast toolchain lock clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements.txt
 	touch $@
 
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed ## create .venv with exactly the locked packages (hash-checked)
 
-validate: venv
+validate: venv ## validate Pulumi.$(ENV).yaml (ENV=lab by default)
 	$(PY) -m idpctl validate --config-file Pulumi.$(ENV).yaml --env $(ENV)
 
-render: venv
+render: venv ## render every layer of Pulumi.$(ENV).yaml offline into out/
 	$(PY) -m idpctl render --config-file Pulumi.$(ENV).yaml --env $(ENV) --layer all --out out
 
-toolchain:
+lint: venv ## ruff over the whole repository
+	$(PY) -m ruff check .
+
+typecheck: venv ## mypy over the program and the tool (configuration in pyproject.toml)
+	$(PY) -m mypy
+
+check: lint typecheck ## lint and type-check
+
+toolchain: ## build the real engines the tests run against (scripts/toolchain.sh)
 	bash scripts/toolchain.sh
 
-test-fast: venv
+test-fast: venv ## lint, type-check and the tests that need no real engine
+	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) -m pytest -q -m "not engine"
 
-test: venv
+test: venv ## everything: lint, type-check, toolchain (when it can) and the whole suite
+	$(PY) -m ruff check .
+	$(PY) -m mypy
 	@if [ -f scripts/toolchain.sh ]; then bash scripts/toolchain.sh || echo "toolchain: incomplete, real-engine tests will skip"; fi
 	$(PY) -m pytest -q
 
-clean:
-	rm -rf out .pytest_cache
+lock: ## re-resolve uv.lock after editing pyproject.toml, and export requirements.txt from it
+	$(VENV)/bin/uv lock
+	$(VENV)/bin/uv export --frozen --all-groups --no-emit-project --format requirements-txt -o requirements.txt
+
+clean: ## remove render output and caches (never the venv)
+	rm -rf out .pytest_cache .mypy_cache .ruff_cache

@@ -92,7 +92,7 @@ def record(out: Path, before: set[str]) -> list[str]:
 
 def _files(out: Path) -> set[str]:
     found = set()
-    for root, dirs, names in os.walk(out):  # os.walk does not follow symbolic links by default
+    for root, _dirs, names in os.walk(out):  # os.walk does not follow symbolic links by default
         for name in names:
             found.add(str((Path(root) / name).relative_to(out)))
     return found

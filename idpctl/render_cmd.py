@@ -107,7 +107,7 @@ def write_render(out: Path, results: dict[str, LayerResult]) -> None:
 
 def summary(results: dict[str, LayerResult]) -> list[str]:
     lines = []
-    for layer, result in results.items():
+    for result in results.values():
         counts = Counter(reg.type for reg in result.resources)
         lines.append(f"{result.stack}: {sum(counts.values())} resources")
         lines.extend(f"  {n:4d}  {t}" for t, n in sorted(counts.items()))
