@@ -24,7 +24,7 @@ import pulumiverse_harbor as harbor
 from components.tenant.args import TenantPlatform
 from components.tenant.project import TenantProject
 from stacks import references
-from stacks.config import Environment
+from stacks.loading import Environment
 from stacks.program import read_environment
 
 REQUIRED_PLATFORM_OUTPUTS = ("vaultAddress", "vaultToken", "harborUrl", "harborUsername", "harborPassword")

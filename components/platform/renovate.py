@@ -70,6 +70,26 @@ def renovate_config(args: RenovateArgs) -> dict:
     return config
 
 
+CHART_VALUE_KEYS = frozenset(
+    {
+        "cronjob.schedule",
+        "cronjob.timeZone",
+        "cronjob.concurrencyPolicy",
+        "cronjob.jobBackoffLimit",
+        "cronjob.activeDeadlineSeconds",
+        "renovate.config",
+        "renovate.securityContext",
+        "existingSecret",
+        "resources",
+        "securityContext",
+    }
+)
+"""The chart's values.yaml at 46.254.2 (renovatebot/helm-charts, tag renovate-46.254.2), the keys set
+here: top-level `securityContext` is the pod's (templates/cronjob.yaml puts it on the pod spec),
+`renovate.securityContext` the container's; the chart has no `podSecurityContext` key, so a pod
+context given under that name would be silently dropped."""
+
+
 def renovate_values(args: RenovateArgs) -> dict:
     return {
         "cronjob": {
@@ -79,17 +99,19 @@ def renovate_values(args: RenovateArgs) -> dict:
             "jobBackoffLimit": 1,
             "activeDeadlineSeconds": 3 * 3600,
         },
-        "renovate": {"config": json.dumps(renovate_config(args), indent=2)},
+        "renovate": {
+            "config": json.dumps(renovate_config(args), indent=2),
+            "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+        },
         "existingSecret": ENV_SECRET,
         "resources": args.resources.to_k8s(),
-        "podSecurityContext": {
+        "securityContext": {
             "runAsNonRoot": True,
             "runAsUser": RUN_AS_USER,
             "runAsGroup": 0,
             "fsGroup": 0,
             "seccompProfile": {"type": "RuntimeDefault"},
         },
-        "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
     }
 
 
