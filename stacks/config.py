@@ -37,7 +37,7 @@ from components.platform.trivy_operator import TrivyOperatorArgs
 from components.platform.vault import VaultArgs
 from components.platform.vault_config import VaultConfigArgs
 from components.talos.args import ApplyMode, Hours, TalosClusterArgs
-from components.tenant.args import TenantProjectArgs, project_isolation_errors
+from components.tenant.args import RESERVED_PROJECT_NAMES, TenantProjectArgs, project_isolation_errors
 from components.vsphere.vm import VsphereLocation
 
 NAMESPACE = "idp"
@@ -230,6 +230,8 @@ def _project_errors(env: EnvironmentConfig) -> list[tuple[str, str]]:
         seen.setdefault(project.name, i)
         if project.name in reserved or project.name.startswith("kube-"):
             errors.append((where, f"{project.name} is reserved for the platform (default, kube-*, platform namespaces)"))
+        elif project.name == env.platform.vault_config.kv_path and project.name not in RESERVED_PROJECT_NAMES:
+            errors.append((where, f"{project.name} is the platform's Vault KV mount (platform.vaultConfig.kvPath)"))
         for namespace in project.namespaces:
             if namespace in reserved or namespace.startswith("kube-"):
                 errors.append((where, f"namespace {namespace} of project {project.name} is reserved for the platform"))
