@@ -13,11 +13,10 @@ problems is `stacks/loading.py`.
 
 from __future__ import annotations
 
-import ipaddress
 
 from pydantic import Field, model_validator
 
-from components.model import Fqdn, Model, raise_path_errors, range_addresses
+from components.model import Fqdn, Hours, HttpUrl, Model, raise_path_errors
 from components.ldap import LdapConfig
 from components.platform.metallb import MetalLbArgs, announcer_errors
 from components.platform.argo_rollouts import ArgoRolloutsArgs
@@ -36,7 +35,7 @@ from components.platform.reloader import ReloaderArgs
 from components.platform.trivy_operator import TrivyOperatorArgs
 from components.platform.vault import VaultArgs
 from components.platform.vault_config import VaultConfigArgs
-from components.talos.args import ApplyMode, Hours, TalosClusterArgs
+from components.talos.args import ApplyMode, TalosClusterArgs
 from components.tenant.args import RESERVED_PROJECT_NAMES, TenantProjectArgs, project_isolation_errors
 from components.vsphere.vm import VsphereLocation
 
@@ -59,7 +58,7 @@ SECRET_KEYS: dict[str, tuple[str, tuple[str, ...]]] = {
 class S3Config(Model):
     """The S3-compatible object store used for Longhorn, CNPG and etcd backups."""
 
-    endpoint: str = Field(pattern=r"^https?://[^\s/]+(/.*)?$")
+    endpoint: HttpUrl
     region: str = "us-east-1"
     bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
@@ -162,8 +161,7 @@ class PlatformConfig(Model):
         ip = self.traefik.load_balancer_ip
         if not (self.traefik.enabled and ip):
             return []
-        address = ipaddress.ip_address(ip)
-        if any(first <= address <= last for first, last in map(range_addresses, self.metallb.addresses)):
+        if any(ip in block for block in self.metallb.addresses):
             return []
         return [("traefik.loadBalancerIp", f"{ip} is not in platform.metallb.addresses")]
 
@@ -197,19 +195,20 @@ class EnvironmentConfig(Model):
 def _metallb_pool_errors(env: EnvironmentConfig) -> list[tuple[str, str]]:
     """The MetalLB pool lives in the node network but never on a node, the gateway or the VIP."""
     cluster = env.vms.cluster
-    net = ipaddress.ip_network(cluster.network.cidr)
-    taken = {ipaddress.ip_address(n.ip): f"node {n.name}" for n in cluster.nodes}
-    taken[ipaddress.ip_address(cluster.network.vip)] = "the control-plane VIP"
-    taken[ipaddress.ip_address(cluster.network.gateway)] = "the gateway"
+    net = cluster.network.cidr
+    taken = {n.ip: f"node {n.name}" for n in cluster.nodes}
+    taken[cluster.network.vip] = "the control-plane VIP"
+    taken[cluster.network.gateway] = "the gateway"
     errors = []
     for i, block in enumerate(env.platform.metallb.addresses):
-        first, last = range_addresses(block)
         where = f"platform.metallb.addresses[{i}]"
-        if first not in net or last not in net:
+        if block.first not in net or block.last not in net:
             errors.append((where, f"{block} is not inside vms.cluster.network.cidr {net}"))
             continue
+        if net.network_address in block or net.broadcast_address in block:
+            errors.append((where, f"{block} contains the network or broadcast address of {net}"))
         for ip, what in sorted(taken.items()):
-            if first <= ip <= last:
+            if ip in block:
                 errors.append((where, f"{block} contains {ip}, which is {what}"))
     return errors
 

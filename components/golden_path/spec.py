@@ -13,10 +13,9 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
-from components.model import Fqdn, K8sName, Model, Port, Resources, raise_path_errors
+from components.model import Cron6, Duration, Fqdn, K8sName, Model, Port, Resources, raise_path_errors
 
 Size = Annotated[str, StringConstraints(pattern=r"^[0-9]+(Mi|Gi|Ti)$")]
-Duration = Annotated[str, StringConstraints(pattern=r"^([0-9]+(ms|s|m|h))+$")]
 PortName = Annotated[str, StringConstraints(pattern=r"^[a-z]([-a-z0-9]{0,13}[a-z0-9])?$")]
 """A Kubernetes port name: at most 15 lower-case characters."""
 EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
@@ -33,7 +32,6 @@ def _app_name(value: str) -> str:
 AppName = Annotated[K8sName, AfterValidator(_app_name)]
 """At most 40 characters so `<name>-pr-<N>`, `<name>-db-app` and friends stay valid names."""
 AlertName = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Za-z0-9]*$")]
-Cron6 = Annotated[str, StringConstraints(pattern=r"^(\S+\s+){5}\S+$")]
 
 # Environment variables the chart sets itself; a team may not shadow them.
 BUILTIN_ENV = {"APP_NAME", "ENVIRONMENT"}

@@ -28,7 +28,7 @@ import yaml
 from pydantic import Field, model_validator
 
 from components.ldap import LdapConfig
-from components.model import Fqdn, Model, Resources, raise_path_errors
+from components.model import Fqdn, HttpsUrl, Model, Resources, raise_path_errors
 from components.platform.cert_manager import ingress_certificate
 from components.platform.chart import (
     ARGOCD_NAMESPACE,
@@ -54,7 +54,7 @@ IN_CLUSTER = "https://kubernetes.default.svc"
 class GitOpsRepo(Model):
     """The GitOps repository the root ApplicationSet reads (`apps/<name>/` = one Application)."""
 
-    url: str = Field(pattern=r"^https://\S+$", description="HTTPS clone URL")
+    url: HttpsUrl = Field(description="HTTPS clone URL")
     revision: str = "main"
     username: str = Field(min_length=1, description="account whose password/token is idp:gitopsRepoPassword")
     directories: str = Field("apps/*", description="git generator directory pattern")

@@ -142,7 +142,7 @@ class Kyverno(PlatformService):
                     raise ValueError(f"policy {policy_name} needs the cosign public key: enable cosign or drop the policy")
                 secret_name = args.registry_pull_secret if pull_secret is not None else None
                 spec = pulumi.Output.from_input(cosign_public_key).apply(
-                    lambda key, src=source: render_policy(
+                    lambda key, src=source, secret_name=secret_name: render_policy(
                         src, harbor_registry=registry, cosign_public_key=key, registry_secret=secret_name
                     )["spec"]
                 )

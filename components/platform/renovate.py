@@ -16,7 +16,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field, model_validator
 
-from components.model import Resources, raise_path_errors
+from components.model import Cron, HttpsUrl, Resources, TimeZone, raise_path_errors
 from components.platform.chart import ChartRef, DeliveryArgs, standard_labels
 from components.platform.external_secrets import STORE_NAME
 from components.platform.service import PlatformContext, PlatformService
@@ -33,14 +33,14 @@ class RenovateArgs(DeliveryArgs):
 
     chart: ChartRef = ChartRef(repo="oci://ghcr.io/renovatebot/charts", name="renovate", version="46.254.2")
     enabled: bool = Field(False, description="off unless configured: it needs the Bitbucket endpoint and a token in Vault")
-    endpoint: str | None = Field(None, pattern=r"^https://\S+/$", description="Bitbucket Server base URL, with trailing slash")
+    endpoint: HttpsUrl | None = Field(None, pattern=r"/$", description="Bitbucket Server base URL, with trailing slash")
     username: str = Field("renovate-bot", min_length=1)
     git_author: str = Field("Renovate Bot <renovate-bot@localhost>", pattern=r"^.+ <[^>]+>$")
     repositories: list[str] = Field(default_factory=list, description="PROJECT/repo; empty with autodiscover")
     autodiscover: bool = False
     autodiscover_filter: list[str] = Field(default_factory=list)
-    schedule: str = Field("0 1 * * *", pattern=r"^(\S+\s+){4}\S+$", description="5-field cron")
-    time_zone: str = "UTC"
+    schedule: Cron = Field("0 1 * * *", description="5-field cron, in time_zone")
+    time_zone: TimeZone = "UTC"
     vault_key: str = Field("platform/renovate", description="KV v2 path under the platform store's mount")
     vault_property: str = "token"
     resources: Resources = Resources(requests_cpu="500m", requests_memory="1Gi", limits_memory="4Gi")

@@ -23,13 +23,14 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from pathlib import Path
+from typing import Iterable
 
 import pulumi
 import pulumi_vault as vault
 from pydantic import Field
 
 from components.ldap import LdapConfig
-from components.model import K8sName, Model
+from components.model import Hours, K8sName, Model
 from components.platform.cert_manager import CertManager
 from components.platform.chart import ServiceArgs
 from components.platform.service import PlatformContext, PlatformService
@@ -162,7 +163,7 @@ class VaultConfigArgs(ServiceArgs):
     eso_namespace: K8sName = "external-secrets"
     eso_role: K8sName = "external-secrets"
     audit_file: str = Field(f"{AUDIT_DIR}/audit.log", pattern=rf"^{AUDIT_DIR}/[\w.-]+$")
-    projects_token_ttl: str = Field("768h", pattern=r"^\d+h$", description="renewable; the projects pipeline renews it")
+    projects_token_ttl: Hours = Field("768h", description="renewable; the projects pipeline renews it")
     skip_tls_verify: bool = Field(False, description="only for labs whose runner does not trust the internal CA")
     max_retries: int = Field(10, ge=0, description="retries on 5xx while the Raft leader settles after unseal")
 
