@@ -129,8 +129,8 @@ class Volume(Model):
 
 
 class Autoscaling(Model):
-    min_replicas: int = Field(2, ge=1)
-    max_replicas: int = Field(5, ge=1)
+    min_replicas: int = Field(2, ge=1, le=100)
+    max_replicas: int = Field(5, ge=1, le=100)
     cpu: int = Field(75, ge=1, le=100)
     """Target average CPU utilisation, percent of the request."""
     memory: int | None = Field(None, ge=1, le=100)
@@ -220,7 +220,7 @@ class PlatformSpec(Model):
     rabbitmq: RabbitMQ | None = None
     storage: dict[K8sName, Volume] = {}
     resources: Resources = Resources(requests_cpu="100m", requests_memory="128Mi", limits_memory="256Mi")
-    replicas: int = Field(2, ge=0)
+    replicas: int = Field(2, ge=0, le=100)
     autoscaling: Autoscaling | None = None
     probes: Probes = Probes()
     rollout: Rollout = Rollout()

@@ -69,8 +69,8 @@ class ArgoCdArgs(DeliveryArgs):
     admin_group: str = "ArgoAdmin"
     readonly_group: str = "ArgoReadOnly"
     local_admin: bool = Field(False, description="keep the built-in admin user (break-glass); off: AD only")
-    server_replicas: int = Field(2, ge=1)
-    repo_server_replicas: int = Field(2, ge=1)
+    server_replicas: int = Field(2, ge=1, le=20)
+    repo_server_replicas: int = Field(2, ge=1, le=20)
     controller_resources: Resources = Resources(requests_cpu="250m", requests_memory="512Mi", limits_memory="2Gi")
     server_resources: Resources = Resources(requests_cpu="50m", requests_memory="128Mi", limits_memory="512Mi")
     repo_server_resources: Resources = Resources(requests_cpu="100m", requests_memory="256Mi", limits_memory="1Gi")

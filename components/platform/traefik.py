@@ -40,7 +40,7 @@ class TraefikArgs(DeliveryArgs):
 
     chart: ChartRef = ChartRef(repo="https://traefik.github.io/charts", name="traefik", version="41.3.0")
     load_balancer_ip: Ipv4Address | None = Field(None, description="fixed address from the MetalLB pool")
-    replicas: int = Field(2, ge=1)
+    replicas: int = Field(2, ge=1, le=20)
     resources: Resources = Resources(requests_cpu="100m", requests_memory="128Mi", limits_memory="512Mi")
     dashboard: bool = True
     dashboard_host: Fqdn | None = Field(None, description="default traefik.<domain>")
