@@ -69,6 +69,9 @@ def schema_errors(values: dict[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
         if err.validator == "oneOf":
             sub_path, message = _one_of(err)
             path += sub_path
+        elif err.validator == "not":
+            forbidden = err.validator_value.get("const", err.validator_value.get("enum")) if isinstance(err.validator_value, dict) else None
+            message = f"{err.instance!r} is not allowed here" + (" (use an immutable tag such as the commit SHA)" if forbidden == "latest" else "")
         errors.append((path, message))
     return errors
 
@@ -98,5 +101,6 @@ def _one_of(err: jsonschema.ValidationError) -> tuple[tuple[Any, ...], str]:
                 return (extra[0],), f"unknown key for type {const!r}" + _close(extra[0], sorted(first.schema["properties"]))
         return tuple(first.relative_path), first.message
     if "type" in instance:
-        return ("type",), f"{instance['type']!r} is not a known type; " + err.message
+        known = [b.get("properties", {}).get("type", {}).get("const") for b in err.schema.get("oneOf", [])]
+        return ("type",), f"{instance['type']!r} is not a known type (one of {', '.join(repr(k) for k in known if k)})"
     return (), err.message

@@ -20,6 +20,7 @@ from components.golden_path import source as src
 from components.golden_path.application import SCHEMA_URL, application
 from components.golden_path.environments import Env
 from components.golden_path.source import Source, SpecError
+from components.golden_path.rules import values_errors
 from components.golden_path.spec import PlatformSpec
 from components.golden_path.values import to_values
 
@@ -55,7 +56,9 @@ def load_spec(path: Path) -> tuple[str, Source, PlatformSpec | None]:
 
 
 def _check_values(source: Source) -> None:
+    """The chart's schema, then every platform.yaml rule that applies to values (rules.py)."""
     errors = [source.error(path, message) for path, message in chart.schema_errors(source.data)]
+    errors += [source.error(src.parse_path(path), message) for path, message in values_errors(source.data)]
     app = source.data.get("app") or {}
     for key in ("name", "team", "project"):
         if not app.get(key):
