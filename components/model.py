@@ -185,7 +185,8 @@ Cidr = Annotated[str, AfterValidator(lambda v: str(_ipv4_network(v)))]
 """An IPv4 network as text (prefer `Ipv4Network` for new fields)."""
 IpAddress = Annotated[str, AfterValidator(lambda v: str(_ipv4(v)))]
 """An IPv4 address as text (prefer `Ipv4Address` for new fields)."""
-IpRange = Annotated[str, PlainValidator(_ip_range), WithJsonSchema({"type": "string"})]
+IpRange = Annotated[AddressRange, PlainValidator(_ip_range), WithJsonSchema({"type": "string"})]
+"""A MetalLB address block; text for the chart, with `.first`, `.last` and `in` for checks."""
 Port = Annotated[int, Field(ge=1, le=65535)]
 Replicas = Annotated[int, Field(ge=1, le=20)]
 """Pods of one workload; more than 20 on this platform is a typo."""
@@ -276,19 +277,19 @@ def _duration(value: object) -> str:
     return text
 
 
-Duration = Annotated[str, AfterValidator(_duration)]
+Duration = Annotated[str, AfterValidator(_duration), WithJsonSchema({"type": "string", "pattern": _DURATION.pattern})]
 """A positive Go/Kubernetes duration of at most a year (`30s`, `5m`, `1h30m`, `720h`)."""
 Hours = Annotated[str, Field(pattern=r"^\d+h$"), AfterValidator(_duration)]
 """A duration in whole hours (`720h`), as the Talos provider's renewal settings and Vault token TTLs take it."""
 
-_CRON_FIELDS = (
+_CRON_FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
     ("minute", 0, 59, {}),
     ("hour", 0, 23, {}),
     ("day of month", 1, 31, {}),
     ("month", 1, 12, {m: i for i, m in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split(), 1)}),
     ("day of week", 0, 7, {d: i for i, d in enumerate("SUN MON TUE WED THU FRI SAT".split())}),
 )
-_CRON_SECONDS = ("second", 0, 59, {})
+_CRON_SECONDS: tuple[str, int, int, dict[str, int]] = ("second", 0, 59, {})
 _CRON_MACROS = {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
 
 
@@ -332,9 +333,9 @@ def _cron(value: object, seconds: bool) -> str:
     return text
 
 
-Cron = Annotated[str, AfterValidator(lambda v: _cron(v, seconds=False))]
+Cron = Annotated[str, AfterValidator(lambda v: _cron(v, seconds=False)), WithJsonSchema({"type": "string", "pattern": r"^(@\w+|(\S+\s+){4}\S+)$"})]
 """A five-field cron schedule (Kubernetes CronJob): minute hour day-of-month month day-of-week."""
-Cron6 = Annotated[str, AfterValidator(lambda v: _cron(v, seconds=True))]
+Cron6 = Annotated[str, AfterValidator(lambda v: _cron(v, seconds=True)), WithJsonSchema({"type": "string", "pattern": r"^(\S+\s+){5}\S+$"})]
 """A six-field cron schedule with seconds first (Harbor, CloudNativePG backups)."""
 
 

@@ -92,11 +92,12 @@ class Source:
         """1-based line of the deepest key or item of `loc` present in the file."""
         node, line = self.tree, _first_line(self.tree)
         for part in loc:
-            if hasattr(node, "lc") and isinstance(node, dict) and part in node:
-                line = node.lc.key(part)[0] + 1
+            lc: Any = getattr(node, "lc", None)
+            if lc is not None and isinstance(node, dict) and part in node:
+                line = lc.key(part)[0] + 1
                 node = node[part]
-            elif hasattr(node, "lc") and isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-                line = node.lc.item(part)[0] + 1
+            elif lc is not None and isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+                line = lc.item(part)[0] + 1
                 node = node[part]
             elif _is_marker(part):
                 continue
@@ -205,7 +206,7 @@ def _check_graph(root: Node, path: Path, display: Callable[[Loc], str]) -> list[
                 if not isinstance(key, ScalarNode):
                     at(key, loc, "a key must be a plain scalar, not a list or mapping")
                     continue
-                if key.tag.endswith(":merge") or key.value == "<<":
+                if str(key.tag or "").endswith(":merge") or key.value == "<<":
                     size += walk(value, loc, depth + 1)
                     continue
                 name = key.value

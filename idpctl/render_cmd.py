@@ -88,7 +88,8 @@ def talos_patches(result: LayerResult) -> dict[str, list[str]]:
 def write_render(out: Path, results: dict[str, LayerResult]) -> None:
     """Write into `out`, which `outdir.claim` has emptied of the previous render's files."""
     (out / "manifests").mkdir(parents=True, exist_ok=True)
-    resources, exports = [], {}
+    resources: list[dict] = []
+    exports: dict[str, dict] = {}
     for layer, result in results.items():
         resources.extend(reg.masked() for reg in result.resources)
         exports[result.stack] = result.masked_exports()

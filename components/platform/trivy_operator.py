@@ -39,7 +39,7 @@ class TrivyOperatorArgs(DeliveryArgs):
     scan_jobs_concurrent_limit: int = Field(3, ge=1, description="scan jobs at once (2-core lab nodes)")
     scan_job_timeout: Duration = "5m"
     severities: list[Literal["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"]] = Field(
-        default_factory=lambda: list(SEVERITIES), min_length=1
+        default_factory=lambda: list(SEVERITIES), min_length=1  # type: ignore[arg-type]
     )
     ignore_unfixed: bool = False
     db_registry: str | None = Field(None, description="mirror of the Trivy DB for air-gapped labs (Harbor proxy)")
