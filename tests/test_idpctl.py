@@ -190,3 +190,20 @@ def test_a_policy_violation_makes_render_fail(tmp_path, monkeypatch):
     )
     assert result.exit_code == 3, result.output
     assert "policy violation: lab-vms: some-rule: fix it" in result.output
+
+
+def test_version_is_the_packages():
+    import tomllib
+
+    version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    run = idpctl("--version")
+    assert run.returncode == 0 and run.stdout.strip() == f"idpctl {version}"
+
+
+def test_the_console_script_points_at_the_cli():
+    import importlib
+    import tomllib
+
+    target = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]["idpctl"]
+    module, _, attr = target.partition(":")
+    assert callable(getattr(importlib.import_module(module), attr))
