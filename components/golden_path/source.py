@@ -12,6 +12,7 @@ from components.source import (  # noqa: F401  (the golden path's names for the 
     Loc,
     Source,
     error_lines,
+    flatten,
     format_loc,
     keys_at,
     load,
