@@ -56,6 +56,9 @@ def check(out: Path, force: bool) -> None:
         raise OutDirError([f"--out {out}: is a symbolic link to something that is not a directory"])
     if out.exists() and not out.is_dir():
         raise OutDirError([f"--out {out}: exists and is not a directory"])
+    existing = next((p for p in (out, *out.absolute().parents) if p.exists()), None)
+    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
+        raise OutDirError([f"--out {out}: cannot write into {existing} (permission denied)"])
     if not out.exists() or force or _listed(out) is not None:
         return
     if any(out.iterdir()):

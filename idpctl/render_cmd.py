@@ -144,8 +144,12 @@ def render(
         for line in str(exc).splitlines():
             click.echo(line, err=True)
         sys.exit(2 if str(exc).startswith("config error") else 1)
-    write_render(out, results)
-    record(out, before)
+    try:
+        write_render(out, results)
+        record(out, before)
+    except OSError as exc:
+        click.echo(f"--out {out}: cannot write ({exc.strerror or exc}: {exc.filename or out})", err=True)
+        sys.exit(2)
     for key in missing:
         click.echo(f"note: {key} is not set in {config_file.name}; rendered as [secret]", err=True)
     violations = scan(results)

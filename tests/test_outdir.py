@@ -70,3 +70,15 @@ def test_a_broken_marker_does_not_make_a_directory_ours(tmp_path):
     (out / "mine.txt").write_text("mine")
     with pytest.raises(OutDirError):
         check(out, force=False)
+
+
+def test_an_unwritable_parent_is_one_clear_error(tmp_path, monkeypatch):
+    import os
+
+    parent = tmp_path / "locked"
+    parent.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p) == parent else real_access(p, mode))
+    with pytest.raises(OutDirError, match="permission denied"):
+        check(parent / "out", force=False)
+    assert list(parent.iterdir()) == []
