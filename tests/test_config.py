@@ -153,3 +153,20 @@ def test_lab_file_holds_no_plain_secret():
     for key in ("idp:ldapBindPassword", "idp:s3AccessKeyId", "idp:s3SecretAccessKey"):
         if key in config:
             assert isinstance(config[key], dict) and set(config[key]) == {"secure"}, key
+
+
+@pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
+def test_validate_command_prints_one_line_per_problem_and_exits_2(path: Path):
+    """The command itself: exit 2, only located lines on stderr, nothing on stdout, no traceback."""
+    from click.testing import CliRunner
+
+    from idpctl.cli import cli
+    from idpctl.validate_cmd import validate as validate_command
+
+    cli.add_command(validate_command)
+    result = CliRunner().invoke(cli, ["validate", "--config-file", str(path), "--env", "dev"])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert lines and all(re.match(rf"^{re.escape(str(path))}:\d+: \S+: \S", line) for line in lines), lines
