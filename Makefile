@@ -47,7 +47,7 @@ test: venv ## everything: lint, type-check, toolchain (when it can) and the whol
 	@if [ -f scripts/toolchain.sh ]; then bash scripts/toolchain.sh || echo "toolchain: incomplete, real-engine tests will skip"; fi
 	$(PY) -m pytest -q
 
-lock: ## re-resolve uv.lock after editing pyproject.toml, and export requirements.txt from it
+lock: venv ## re-resolve uv.lock after editing pyproject.toml, and export requirements.txt from it
 	$(VENV)/bin/uv lock
 	$(VENV)/bin/uv export --frozen --all-groups --no-emit-project --format requirements-txt -o requirements.txt
 
