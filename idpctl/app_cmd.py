@@ -81,9 +81,10 @@ def render(file: Path, env: str, image_tag: str, pr: int | None, out: Path, doma
     try:
         result = rendering.render(file, cast(Env, env), image_tag=image_tag, registry=registry, chart_repo=chart_repo,
                                   domain=domain, pr=pr)
+        written = rendering.write(result, out, file.name)
     except SpecError as exc:
         _fail(exc)
-    for path in rendering.write(result, out, file.name):
+    for path in written:
         click.echo(f"wrote {path}")
 
 
@@ -101,8 +102,9 @@ def promote(file: Path, from_env: str, to_env: str, root: Path, domain: str, reg
     try:
         tag = rendering.deployed_tag(root / from_env)
         result = rendering.render(file, cast(Env, to_env), image_tag=tag, registry=registry, chart_repo=chart_repo, domain=domain)
+        written = rendering.write(result, root / to_env, file.name)
     except SpecError as exc:
         _fail(exc)
-    for path in rendering.write(result, root / to_env, file.name):
+    for path in written:
         click.echo(f"wrote {path}")
     click.echo(f"promoted image tag {tag} from {from_env} to {to_env}")
