@@ -131,10 +131,12 @@ def load_environment(
     try:
         model = EnvironmentConfig.model_validate(sections)
     except ValidationError as exc:
-        top = [f"{NAMESPACE}:{k}" for k in (*keys_at(EnvironmentConfig, ()), *SECRET_KEYS)]
+        top = [*keys_at(EnvironmentConfig, ()), *SECRET_KEYS]
         for loc, message in flatten(exc, EnvironmentConfig):
             if len(loc) == 1 and message.startswith("unknown key"):
-                message = "unknown key" + suggestion(None, (f"{NAMESPACE}:{loc[0]}",), top)
+                # compared without the shared `idp:` prefix, which would make every key look close
+                hint = suggestion(None, loc, top)
+                message = "unknown key" + hint.replace(" (did you mean '", f" (did you mean '{NAMESPACE}:")
             errors.append(report(_file_loc(loc), message))
         raise ConfigError(errors) from None
     except RecursionError:

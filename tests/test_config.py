@@ -170,3 +170,14 @@ def test_validate_command_prints_one_line_per_problem_and_exits_2(path: Path):
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert lines and all(re.match(rf"^{re.escape(str(path))}:\d+: \S+: \S", line) for line in lines), lines
+
+
+def test_a_misspelt_section_suggests_the_section_and_an_unrelated_one_nothing(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        validate(FIXTURES / "invalid" / "misspelt-section.yaml")
+    assert any(line.endswith("idp:platfrom: unknown key (did you mean 'idp:platform'?)") for line in caught.value.lines)
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text((FIXTURES / "valid" / "minimal.yaml").read_text() + "  idp:bomb: 1\n")
+    with pytest.raises(ConfigError) as caught:
+        validate(path)
+    assert caught.value.lines == [f"{path}:{len(path.read_text().splitlines())}: idp:bomb: unknown key"]
