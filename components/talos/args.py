@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field, model_validator
 
-from components.model import Duration, Ipv4Address, Ipv4Network, K8sName, Model, Semver, raise_path_errors
+from components.model import Duration, Hours, Ipv4Address, Ipv4Network, K8sName, Model, Semver, raise_path_errors  # noqa: F401  (Hours: importable from here too)
 
 REQUIRED_EXTENSIONS = ("siderolabs/iscsi-tools", "siderolabs/util-linux-tools")
 """System extensions Longhorn needs on every node."""
