@@ -13,7 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field
 
-from components.model import Model
+from components.model import HttpUrl, Model
 
 LONGHORN_PREFIX = "longhorn"
 ETCD_PREFIX = "etcd"
@@ -24,7 +24,7 @@ DATABASE_PREFIX = "cnpg"
 class S3Config(Model):
     """The S3-compatible object store used for Longhorn, CNPG and etcd backups."""
 
-    endpoint: str = Field(pattern=r"^https?://[^\s/]+(/.*)?$")
+    endpoint: HttpUrl
     region: str = "us-east-1"
     bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import cast
 
 import click
 
 from components.golden_path import render as rendering
-from components.golden_path.environments import ENVIRONMENTS
+from components.golden_path.environments import ENVIRONMENTS, Env
 from components.golden_path.source import SpecError
 from components.golden_path.spec import json_schema
 
@@ -78,11 +79,12 @@ def render(file: Path, env: str, image_tag: str, pr: int | None, out: Path, doma
     """Render FILE to OUT/values.yaml and OUT/application.yaml for one environment."""
     registry, chart_repo = _registries(domain, registry, chart_repo)
     try:
-        result = rendering.render(file, env, image_tag=image_tag, registry=registry, chart_repo=chart_repo,
+        result = rendering.render(file, cast(Env, env), image_tag=image_tag, registry=registry, chart_repo=chart_repo,
                                   domain=domain, pr=pr)
+        written = rendering.write(result, out, file.name)
     except SpecError as exc:
         _fail(exc)
-    for path in rendering.write(result, out, file.name):
+    for path in written:
         click.echo(f"wrote {path}")
 
 
@@ -99,9 +101,10 @@ def promote(file: Path, from_env: str, to_env: str, root: Path, domain: str, reg
     registry, chart_repo = _registries(domain, registry, chart_repo)
     try:
         tag = rendering.deployed_tag(root / from_env)
-        result = rendering.render(file, to_env, image_tag=tag, registry=registry, chart_repo=chart_repo, domain=domain)
+        result = rendering.render(file, cast(Env, to_env), image_tag=tag, registry=registry, chart_repo=chart_repo, domain=domain)
+        written = rendering.write(result, root / to_env, file.name)
     except SpecError as exc:
         _fail(exc)
-    for path in rendering.write(result, root / to_env, file.name):
+    for path in written:
         click.echo(f"wrote {path}")
     click.echo(f"promoted image tag {tag} from {from_env} to {to_env}")

@@ -94,4 +94,4 @@ def ca(env_name: str, stack: str | None, out: Path | None, cwd: Path | None) -> 
     click.echo(f"  sudo cp {out} /usr/local/share/ca-certificates/idp-{env_name}.crt && sudo update-ca-certificates")
     click.echo(f"  export SSL_CERT_FILE={out.resolve()}   # Go tools (pulumi providers, helm), curl")
     click.echo(f"  export REQUESTS_CA_BUNDLE={out.resolve()} NODE_EXTRA_CA_CERTS={out.resolve()}")
-    click.echo(f"  docker: copy it to /etc/docker/certs.d/<harbor host>/ca.crt")
+    click.echo("  docker: copy it to /etc/docker/certs.d/<harbor host>/ca.crt")

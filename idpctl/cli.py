@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import click
 
+from idpctl.version import version_option
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@version_option
 def cli() -> None:
     """Validate, render and operate the idp platform from its environment files."""
 

@@ -28,7 +28,7 @@ def docs(config_file: Path, env_name: str, out: Path) -> None:
     """Generate the portal pages of an environment (catalog, services, schema, support)."""
     from idpctl.envfile import validate_file
     from idpctl.portal import PortalError, write_pages
-    from stacks.config import ConfigError
+    from stacks.loading import ConfigError
 
     try:
         env = validate_file(config_file, env_name)

@@ -35,6 +35,9 @@ from typing import Any, Iterable, Iterator, Literal
 from idpctl.runtime import SECRET, UNKNOWN, LayerResult, mask
 
 Category = Literal["Namespace", "StorageClass", "CustomResource", "Secret", "ConfigMap", "HarborProject"]
+_SECRET_OR_CONFIGMAP_SOURCE: tuple[tuple[Category, str], ...] = (("Secret", "secret"), ("ConfigMap", "configMap"))
+_SECRET_OR_CONFIGMAP_KEY_REF: tuple[tuple[Category, str], ...] = (("Secret", "secretKeyRef"), ("ConfigMap", "configMapKeyRef"))
+_SECRET_OR_CONFIGMAP_REF: tuple[tuple[Category, str], ...] = (("Secret", "secretRef"), ("ConfigMap", "configMapRef"))
 CATEGORIES: tuple[Category, ...] = ("Namespace", "StorageClass", "CustomResource", "Secret", "ConfigMap", "HarborProject")
 
 ANY_NAMESPACE = "*"
@@ -259,7 +262,7 @@ def _pod_refs(pod: dict, ns: str | None, where: str, registry_hosts: frozenset[s
         if (name := _name(_get(volume, "configMap", "name"))) and not _get(volume, "configMap", "optional"):
             yield Ref("ConfigMap", name, ns), f"{at}.configMap.name"
         for j, source in enumerate(_get(volume, "projected", "sources") or []):
-            for kind, key in (("Secret", "secret"), ("ConfigMap", "configMap")):
+            for kind, key in _SECRET_OR_CONFIGMAP_SOURCE:
                 if (name := _name(_get(source, key, "name"))) and not _get(source, key, "optional"):
                     yield Ref(kind, name, ns), f"{at}.projected.sources[{j}].{key}.name"
         # Claims (`persistentVolumeClaim.claimName`) are not followed: StatefulSets and charts create them at run time.
@@ -271,12 +274,12 @@ def _pod_refs(pod: dict, ns: str | None, where: str, registry_hosts: frozenset[s
             at = f"{where}.{group}[{i}]"
             yield from _image_refs(container.get("image"), f"{at}.image", registry_hosts)
             for j, env in enumerate(container.get("env") or []):
-                for kind, key in (("Secret", "secretKeyRef"), ("ConfigMap", "configMapKeyRef")):
+                for kind, key in _SECRET_OR_CONFIGMAP_KEY_REF:
                     ref = _get(env, "valueFrom", key)
                     if (name := _name(_get(ref, "name"))) and not _get(ref, "optional"):
                         yield Ref(kind, name, ns), f"{at}.env[{j}].valueFrom.{key}.name"
             for j, source in enumerate(container.get("envFrom") or []):
-                for kind, key in (("Secret", "secretRef"), ("ConfigMap", "configMapRef")):
+                for kind, key in _SECRET_OR_CONFIGMAP_REF:
                     ref = source.get(key)
                     if (name := _name(_get(ref, "name"))) and not _get(ref, "optional"):
                         yield Ref(kind, name, ns), f"{at}.envFrom[{j}].{key}.name"
@@ -451,7 +454,9 @@ def provided_by(results: Iterable[LayerResult]) -> set[Ref]:
     for result in results:
         for reg in result.resources:
             cls = by_token.get(reg.type)
-            for entry in getattr(cls, "provides", ()) if cls else ():
+            if cls is None:
+                continue
+            for entry in cls.provides:
                 ref = parse_provided(entry, cls.namespace)
                 if ref is not None:
                     found.add(ref)

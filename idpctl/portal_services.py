@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from components.platform.catalog import CATALOG
 from components.platform.chart import DeliveryArgs
-from stacks.config import Environment
+from stacks.loading import Environment
 
 URLS: dict[str, tuple[str, str, str, str]] = {
     # catalog key: (args field with the host, default host prefix, path, name in the stack's `urls`)

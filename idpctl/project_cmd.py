@@ -4,27 +4,30 @@ A project is one entry under `idp:projects` in `Pulumi.<env>.yaml`; `pulumi up` 
 then creates or removes everything it has. These commands change only that list: the file is read
 and written with ruamel.yaml's round-trip mode, so comments, key order, quoting and flow style stay
 as they were. The edited file is validated with the same models every layer uses
-(`stacks.config.load_environment`) before it is written; on a problem the command prints one
-`config error: ...` line per problem, exits 2 and leaves the file untouched.
+(`stacks.loading.load_environment`) before it is written; on a problem the command prints one
+`<file>:<line>: <key>: <message>` line per problem, exits 2 and leaves the file byte for byte as it was.
+Line endings, a byte-order mark and the file mode are kept; a symbolic link is followed and its
+target edited, so the link stays a link. A file the user cannot write is refused before any work.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import stat
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import click
-import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
-from idpctl.envfile import secure_keys
-from stacks.config import ConfigError, load_environment
+from components.source import from_text, read_text
+from stacks.loading import ConfigError, check_env_matches, display, load_environment, secure_keys
 
 PROJECTS_KEY = "idp:projects"
 
@@ -38,18 +41,39 @@ def _yaml() -> YAML:
     return rt
 
 
-def _load(path: Path) -> Any:
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ConfigError([f"config error: {path}: cannot read ({exc.strerror})"]) from None
+@dataclass(frozen=True)
+class _File:
+    """The file as found: where its bytes really live and how they are laid out."""
+
+    shown: Path
+    """The path the user gave (messages name it)."""
+    target: Path
+    """The file written: a symbolic link is followed, so the link stays a link."""
+    crlf: bool
+    bom: bool
+
+
+def _open(path: Path) -> tuple[_File, Any]:
+    """Resolve, check writable, parse with the shared reader; ConfigError lines on any problem."""
+    target = Path(os.path.realpath(path))
+    text = read_text(path)  # unreadable, not UTF-8, oversized: one located line
+    from_text(text, path, display)  # duplicate keys, aliases, nesting: one located line each
+    if not os.access(target, os.W_OK) or not os.access(target.parent, os.W_OK | os.X_OK):
+        where = target if target == path.absolute() else f"{target} (the target of {path})"
+        raise ConfigError([f"{path}:1: <root>: cannot write {where}: permission denied; the file is unchanged"])
+    mode = target.stat().st_mode
+    if not stat.S_ISREG(mode):
+        raise ConfigError([f"{path}:1: <root>: is not a regular file"])
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):  # read-only on purpose, even for root
+        raise ConfigError([f"{path}:1: <root>: is read-only (mode {stat.S_IMODE(mode):04o}): permission denied; the file is unchanged"])
+    raw = target.read_bytes()
     try:
         document = _yaml().load(text)
     except YAMLError as exc:
-        raise ConfigError([f"config error: {path}: not valid YAML ({exc})"]) from None
+        raise ConfigError([f"{path}:1: <root>: not valid YAML ({exc})"]) from None
     if not isinstance(document, dict) or not isinstance(document.get("config"), dict):
-        raise ConfigError([f"config error: {path}: expected a mapping with a `config:` block"])
-    return document
+        raise ConfigError([f"{path}:1: <root>: expected a mapping with a `config:` block"])
+    return _File(path, target, crlf=b"\r\n" in raw, bom=raw.startswith(b"\xef\xbb\xbf")), document
 
 
 def _dump(document: Any) -> str:
@@ -58,20 +82,32 @@ def _dump(document: Any) -> str:
     return out.getvalue()
 
 
-def _validate(text: str, env_name: str) -> None:
+def _validate(text: str, file: _File, env_name: str) -> None:
     """Validate the would-be file exactly as `idpctl validate` and the layers do."""
-    config = (yaml.safe_load(text) or {}).get("config") or {}
-    load_environment(env_name, config, secure_keys(config))
+    source = from_text(text, file.shown, display)
+    config = source.data.get("config") or {}
+    load_environment(env_name, config, secure_keys(config), source)
 
 
-def _write(path: Path, text: str) -> None:
-    """Replace the file atomically, so an interrupted write never leaves half a config."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def _encode(text: str, file: _File) -> bytes:
+    """Back to the file's own layout: CRLF line endings and a byte-order mark when it had them."""
+    if file.crlf:
+        text = text.replace("\r\n", "\n").replace("\n", "\r\n")
+    return (b"\xef\xbb\xbf" if file.bom else b"") + text.encode("utf-8")
+
+
+def _write(file: _File, data: bytes) -> None:
+    """Replace the target atomically with its mode kept, so a failure leaves the old bytes."""
+    target = file.target
+    mode = stat.S_IMODE(target.stat().st_mode)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.chmod(tmp, path.stat().st_mode & 0o777)
-        os.replace(tmp, path)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -112,18 +148,23 @@ def new_entry(
     return entry
 
 
-def _apply(path: Path, env_name: str, change) -> str:
-    """Load, change, validate, write; a ConfigError leaves the file as it was."""
-    document = _load(path)
+def _apply(path: Path, env_name: str, change: Callable[[CommentedMap], str]) -> str:
+    """Load, change, validate, write; any failure leaves the file byte for byte as it was."""
+    file, document = _open(path)
     message = change(document["config"])
     text = _dump(document)
-    _validate(text, env_name)
-    _write(path, text)
+    _validate(text, file, env_name)
+    try:
+        _write(file, _encode(text, file))
+    except OSError as exc:
+        raise ConfigError([f"{path}:1: <root>: cannot write ({exc.strerror or exc}); the file is unchanged"]) from None
     return message
 
 
-def _run(path: Path, env_name: str, change) -> None:
+def _run(path: Path, env_name: str, change: Callable[[CommentedMap], str], allow_env_mismatch: bool) -> None:
     try:
+        if not allow_env_mismatch:
+            check_env_matches(path, env_name)
         message = _apply(path, env_name, change)
     except ConfigError as exc:
         for line in exc.lines:
@@ -141,6 +182,9 @@ _env_option = click.option("--env", "env_name", default="lab", show_default=True
 _file_option = click.option(
     "--config-file", type=click.Path(path_type=Path), default=None, help="environment file [default: Pulumi.<env>.yaml]"
 )
+_mismatch_option = click.option(
+    "--allow-env-mismatch", is_flag=True, help="accept an --env that differs from the file's Pulumi.<env>.yaml name"
+)
 
 
 @project.command("add")
@@ -152,7 +196,8 @@ _file_option = click.option(
 @click.option("--no-preview", is_flag=True, help="no pull-request previews for this project")
 @_env_option
 @_file_option
-def add(name, environments, team_group, source_repos, preview_repo, no_preview, env_name, config_file) -> None:
+@_mismatch_option
+def add(name, environments, team_group, source_repos, preview_repo, no_preview, env_name, config_file, allow_env_mismatch) -> None:
     """Add project NAME to `idp:projects`."""
     path = _config_file(env_name, config_file)
 
@@ -162,7 +207,7 @@ def add(name, environments, team_group, source_repos, preview_repo, no_preview, 
             projects = CommentedSeq()
             config[PROJECTS_KEY] = projects
         elif not isinstance(projects, list):
-            raise ConfigError([f"config error: {PROJECTS_KEY}: expected a list of projects"])
+            raise ConfigError([f"{path}:1: {PROJECTS_KEY}: expected a list of projects"])
         projects.append(new_entry(name, environments, team_group, source_repos, preview_repo, no_preview))
         namespaces = ", ".join(f"{name}-{env}" for env in (environments or ("staging", "production")))
         return (
@@ -170,14 +215,15 @@ def add(name, environments, team_group, source_repos, preview_repo, no_preview, 
             f"create it with `pulumi up --stack {env_name}-projects --config-file {path.name}`"
         )
 
-    _run(path, env_name, change)
+    _run(path, env_name, change, allow_env_mismatch)
 
 
 @project.command("remove")
 @click.argument("name")
 @_env_option
 @_file_option
-def remove(name, env_name, config_file) -> None:
+@_mismatch_option
+def remove(name, env_name, config_file, allow_env_mismatch) -> None:
     """Remove project NAME from `idp:projects`."""
     path = _config_file(env_name, config_file)
 
@@ -186,7 +232,7 @@ def remove(name, env_name, config_file) -> None:
         index = next((i for i, p in enumerate(projects) if isinstance(p, dict) and p.get("name") == name), None)
         if index is None:
             known = ", ".join(str(p.get("name")) for p in projects if isinstance(p, dict)) or "none"
-            raise ConfigError([f"config error: {PROJECTS_KEY}: no project named {name} (projects: {known})"])
+            raise ConfigError([f"{path}:1: {PROJECTS_KEY}: no project named {name} (projects: {known})"])
         del projects[index]
         return (
             f"{path}: removed project {name}; `pulumi up --stack {env_name}-projects --config-file {path.name}` "
@@ -194,4 +240,4 @@ def remove(name, env_name, config_file) -> None:
             f"is on: unprotect them first (docs/runbooks/projects.md)"
         )
 
-    _run(path, env_name, change)
+    _run(path, env_name, change, allow_env_mismatch)

@@ -7,14 +7,18 @@ Output (stable contract, later features add files but never change these):
 - `DIR/manifests/<layer>/<kind>-<namespace>-<name>.yaml`: one file per Kubernetes object the
   program declares directly (Helm releases are in resources.json, not expanded);
 - `DIR/talos/<node>.yaml`: the named patch documents sent for each node's machine configuration.
-Exit 0 on success, 2 on a configuration error, 3 when a rendered object refers to something
-nothing in the environment creates (idpctl/integrity.py; the files are written first, to inspect).
+- `DIR/.idpctl-render`: the marker that says the directory is a render, listing the files written.
+Exit 0 on success, 2 on a configuration error, 3 when a mandatory CrossGuard rule is violated or a
+rendered object refers to something nothing in the environment creates (idpctl/integrity.py); the
+files are still written, so the problem can be inspected.
+
+`--out` never loses anything: a directory that is not empty and has no marker is refused unless
+`--force`, and a new render removes only the files the previous one listed in its marker.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from collections import Counter
 from pathlib import Path
@@ -25,10 +29,12 @@ import pulumi
 import yaml
 
 from idpctl import integrity
-from idpctl.envfile import read_file_config, validate_file
+from idpctl.envfile import check_env_matches, read_file, secure_keys
+from idpctl.outdir import OutDirError, check, claim, record
 from idpctl.policy_scan import scan
 from idpctl.runtime import SECRET, LayerResult, is_secret_envelope, mask, run_layers, unwrap
-from stacks.config import LAYERS, ConfigError
+from stacks.config import LAYERS
+from stacks.loading import ConfigError, load_environment
 
 TALOS_CONFIG_CALL = "talos:machine/getConfiguration:getConfiguration"
 
@@ -83,10 +89,10 @@ def talos_patches(result: LayerResult) -> dict[str, list[str]]:
 
 
 def write_render(out: Path, results: dict[str, LayerResult]) -> None:
-    if out.exists():
-        shutil.rmtree(out)
-    (out / "manifests").mkdir(parents=True)
-    resources, exports = [], {}
+    """Write into `out`, which `outdir.claim` has emptied of the previous render's files."""
+    (out / "manifests").mkdir(parents=True, exist_ok=True)
+    resources: list[dict] = []
+    exports: dict[str, dict] = {}
     for layer, result in results.items():
         resources.extend(reg.masked() for reg in result.resources)
         exports[result.stack] = result.masked_exports()
@@ -105,7 +111,7 @@ def write_render(out: Path, results: dict[str, LayerResult]) -> None:
 
 def summary(results: dict[str, LayerResult]) -> list[str]:
     lines = []
-    for layer, result in results.items():
+    for result in results.values():
         counts = Counter(reg.type for reg in result.resources)
         lines.append(f"{result.stack}: {sum(counts.values())} resources")
         lines.extend(f"  {n:4d}  {t}" for t, n in sorted(counts.items()))
@@ -120,7 +126,8 @@ def integrity_problems(results: dict[str, LayerResult]) -> list[integrity.Dangli
     """
     platform = results.get("platform")
     harbor_url = unwrap(platform.exports.get("harborUrl")) if platform else None
-    hosts = (urlparse(harbor_url).hostname,) if isinstance(harbor_url, str) and urlparse(harbor_url).hostname else ()
+    host = urlparse(harbor_url).hostname if isinstance(harbor_url, str) else None
+    hosts = (host,) if host else ()
     return integrity.dangling(results.values(), integrity.provided_by(results.values()), registry_hosts=hosts)
 
 
@@ -128,17 +135,27 @@ def integrity_problems(results: dict[str, LayerResult]) -> list[integrity.Dangli
 @click.option("--config-file", type=click.Path(path_type=Path), required=True, help="Pulumi.<env>.yaml")
 @click.option("--env", "env_name", required=True, help="environment name (the <env> of the stacks)")
 @click.option("--layer", type=click.Choice([*LAYERS, "all"]), default="all", show_default=True)
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="output directory (replaced)")
-def render(config_file: Path, env_name: str, layer: str, out: Path) -> None:
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="output directory (a previous render in it is replaced)")
+@click.option("--force", is_flag=True, help="write into a non-empty directory that is not a previous render (nothing in it is deleted)")
+@click.option("--allow-env-mismatch", is_flag=True, help="accept an --env that differs from the file's Pulumi.<env>.yaml name")
+@click.option("--output", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="summary format on stdout")
+def render(
+    config_file: Path, env_name: str, layer: str, out: Path, force: bool, allow_env_mismatch: bool, output_format: str
+) -> None:
     """Render layers offline: no credentials, no network, no decryption."""
     try:
-        validate_file(config_file, env_name)
+        if not allow_env_mismatch:
+            check_env_matches(config_file, env_name)
+        source, file_config = read_file(config_file)
+        load_environment(env_name, file_config, secure_keys(file_config), source)
+        check(out, force)
         layers = list(LAYERS) if layer == "all" else [layer]
         # Every layer up to the last one asked for runs (in runner order); all of them are checked
         # for integrity together, since a layer uses what the earlier ones create.
-        ran, missing = run_layers(list(LAYERS[: max(LAYERS.index(x) for x in layers) + 1]), env_name, read_file_config(config_file))
+        ran, missing = run_layers(list(LAYERS[: max(LAYERS.index(x) for x in layers) + 1]), env_name, file_config)
         results = {k: v for k, v in ran.items() if k in layers}
-    except ConfigError as exc:
+        before = claim(out, force)
+    except (ConfigError, OutDirError) as exc:
         for line in exc.lines:
             click.echo(line, err=True)
         sys.exit(2)
@@ -146,19 +163,45 @@ def render(config_file: Path, env_name: str, layer: str, out: Path) -> None:
         for line in str(exc).splitlines():
             click.echo(line, err=True)
         sys.exit(2 if str(exc).startswith("config error") else 1)
-    write_render(out, results)
+    try:
+        write_render(out, results)
+        record(out, before)
+    except OSError as exc:
+        click.echo(f"--out {out}: cannot write ({exc.strerror or exc}: {exc.filename or out})", err=True)
+        sys.exit(2)
     for key in missing:
         click.echo(f"note: {key} is not set in {config_file.name}; rendered as [secret]", err=True)
-    for line in summary(results):
-        click.echo(line)
     violations = scan(results)
     for line in violations:
         click.echo(f"policy violation: {line}", err=True)
-    click.echo(f"CrossGuard rules: {len(violations)} violation(s)")
-    click.echo(f"written to {out}/")
     problems = integrity_problems(ran)
     for problem in problems:
         click.echo(f"integrity error: {problem}", err=True)
-    click.echo(f"referential integrity: {len(problems)} dangling reference(s)")
-    if problems:
+    if output_format == "json":
+        click.echo(json.dumps(json_summary(results, violations, problems, missing, out), indent=2, sort_keys=True))
+    else:
+        for line in summary(results):
+            click.echo(line)
+        click.echo(f"CrossGuard rules: {len(violations)} violation(s)")
+        click.echo(f"referential integrity: {len(problems)} dangling reference(s)")
+        click.echo(f"written to {out}/")
+    if violations:
+        click.echo(f"error: {len(violations)} mandatory policy violation(s); `pulumi up` would refuse this", err=True)
+    if violations or problems:
         sys.exit(3)
+
+
+def json_summary(
+    results: dict[str, LayerResult], violations: list[str], problems: list, missing: list[str], out: Path
+) -> dict:
+    """The summary as data: resource counts per stack and type, violations, dangling references, unset secrets."""
+    return {
+        "stacks": {
+            result.stack: {"resources": len(result.resources), "types": dict(Counter(reg.type for reg in result.resources))}
+            for result in results.values()
+        },
+        "policyViolations": violations,
+        "danglingReferences": [str(p) for p in problems],
+        "unsetSecrets": list(missing),
+        "out": str(out),
+    }

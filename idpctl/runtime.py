@@ -14,9 +14,8 @@ import base64
 import importlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
-import pulumi
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
@@ -146,7 +145,7 @@ MOCK_ROOT_CA = "-----BEGIN CERTIFICATE-----\nbW9jay1wbGF0Zm9ybS1yb290LWNh\n-----
 """What the render exports as the root CA: PEM-shaped, never a usable certificate."""
 MOCK_ROOT_CA_B64 = base64.b64encode(MOCK_ROOT_CA.encode()).decode()
 
-FAKE_STATE = {
+FAKE_STATE: dict[str, Callable[[Any], dict[str, Any]]] = {
     "talos:machine/secrets:Secrets": lambda a: {
         "machineSecrets": {"cluster": {"id": "mock-cluster-id", "secret": "mock-cluster-secret"}},
         "clientConfiguration": _CLIENT_CONFIGURATION,

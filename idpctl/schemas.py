@@ -179,6 +179,7 @@ class SchemaRegistry:
         kind = document.get("kind")
         if kind is None:
             return "v1alpha1.Config"
+        assert self._talos is not None
         for name, definition in self._talos["$defs"].items():
             kinds = ((definition.get("properties") or {}).get("kind") or {}).get("enum") or []
             if kind in kinds:

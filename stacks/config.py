@@ -1,4 +1,4 @@
-"""The environment file (`Pulumi.<env>.yaml`) as typed models, and how errors reach the user.
+"""The environment file (`Pulumi.<env>.yaml`) as typed models.
 
 One file describes an environment; each layer reads its own section (`idp:vms`, `idp:cluster`,
 `idp:platform`, `idp:projects`) plus `idp:global`, but the whole file is validated every time so a
@@ -7,20 +7,16 @@ own `XArgs`, composed here.
 
 Secrets never sit in these sections: they are separate top-level keys (`idp:ldapDexBindPassword`, ...)
 set with `pulumi config set --secret` (or injected by CI), read as Pulumi secrets by the stacks,
-and rejected here when written in plain text.
+and rejected when written in plain text. Reading the file, splitting its keys and reporting
+problems is `stacks/loading.py`.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import json
-import re
-from dataclasses import dataclass
-from typing import Any, Iterable
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from components.model import PATH_ERROR, Fqdn, Model, raise_path_errors, range_addresses
+from components.model import Fqdn, Hours, Model, raise_path_errors
 from components.ldap import BIND_PASSWORD_KEYS, LdapConfig
 from components.s3 import S3Config
 from components.support import SupportContact
@@ -53,8 +49,8 @@ from components.platform.logs_collector import LogsCollectorArgs
 from components.platform.vector import VectorArgs
 from components.platform.victoria_logs import VictoriaLogsArgs
 from components.platform.victoria_metrics import VictoriaMetricsStackArgs
-from components.talos.args import ApplyMode, Hours, TalosClusterArgs
-from components.tenant.args import TenantProjectArgs, project_isolation_errors
+from components.talos.args import ApplyMode, TalosClusterArgs
+from components.tenant.args import RESERVED_PROJECT_NAMES, TenantProjectArgs, project_isolation_errors
 from components.vsphere.vm import VsphereLocation
 
 NAMESPACE = "idp"
@@ -76,14 +72,6 @@ REPLACED_SECRET_KEYS = {
     "ldapBindPassword": "one bind password per component: " + ", ".join(f"idp:{k}" for k in BIND_PASSWORD_KEYS.values()),
 }
 """Secret keys that no longer exist, and what replaced them (named in the error)."""
-
-
-class ConfigError(Exception):
-    """Invalid environment configuration; `lines` are ready to print, one problem each."""
-
-    def __init__(self, lines: list[str]):
-        super().__init__("\n".join(lines))
-        self.lines = lines
 
 
 # ---------------------------------------------------------------------------------------------
@@ -203,8 +191,7 @@ class PlatformConfig(Model):
         ip = self.traefik.load_balancer_ip
         if not (self.traefik.enabled and ip):
             return []
-        address = ipaddress.ip_address(ip)
-        if any(first <= address <= last for first, last in map(range_addresses, self.metallb.addresses)):
+        if any(ip in block for block in self.metallb.addresses):
             return []
         return [("traefik.loadBalancerIp", f"{ip} is not in platform.metallb.addresses")]
 
@@ -267,19 +254,20 @@ def _storage_errors(env: EnvironmentConfig) -> list[tuple[str, str]]:
 def _metallb_pool_errors(env: EnvironmentConfig) -> list[tuple[str, str]]:
     """The MetalLB pool lives in the node network but never on a node, the gateway or the VIP."""
     cluster = env.vms.cluster
-    net = ipaddress.ip_network(cluster.network.cidr)
-    taken = {ipaddress.ip_address(n.ip): f"node {n.name}" for n in cluster.nodes}
-    taken[ipaddress.ip_address(cluster.network.vip)] = "the control-plane VIP"
-    taken[ipaddress.ip_address(cluster.network.gateway)] = "the gateway"
+    net = cluster.network.cidr
+    taken = {n.ip: f"node {n.name}" for n in cluster.nodes}
+    taken[cluster.network.vip] = "the control-plane VIP"
+    taken[cluster.network.gateway] = "the gateway"
     errors = []
     for i, block in enumerate(env.platform.metallb.addresses):
-        first, last = range_addresses(block)
         where = f"platform.metallb.addresses[{i}]"
-        if first not in net or last not in net:
+        if block.first not in net or block.last not in net:
             errors.append((where, f"{block} is not inside vms.cluster.network.cidr {net}"))
             continue
+        if net.network_address in block or net.broadcast_address in block:
+            errors.append((where, f"{block} contains the network or broadcast address of {net}"))
         for ip, what in sorted(taken.items()):
-            if first <= ip <= last:
+            if ip in block:
                 errors.append((where, f"{block} contains {ip}, which is {what}"))
     return errors
 
@@ -300,6 +288,8 @@ def _project_errors(env: EnvironmentConfig) -> list[tuple[str, str]]:
         seen.setdefault(project.name, i)
         if project.name in reserved or project.name.startswith("kube-"):
             errors.append((where, f"{project.name} is reserved for the platform (default, kube-*, platform namespaces)"))
+        elif project.name == env.platform.vault_config.kv_path and project.name not in RESERVED_PROJECT_NAMES:
+            errors.append((where, f"{project.name} is the platform's Vault KV mount (platform.vaultConfig.kvPath)"))
         for namespace in project.namespaces:
             if namespace in reserved or namespace.startswith("kube-"):
                 errors.append((where, f"namespace {namespace} of project {project.name} is reserved for the platform"))
@@ -307,130 +297,13 @@ def _project_errors(env: EnvironmentConfig) -> list[tuple[str, str]]:
     return errors
 
 
-# ---------------------------------------------------------------------------------------------
-# Loading and error reporting
+_MOVED = {"ConfigError", "SecretValue", "Environment", "split_config", "load_environment", "require_secrets"}
 
 
-def _format_loc(loc: Iterable[Any]) -> str:
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        elif part in ("function-after", "function-before") or str(part).startswith(("function-", "union[")):
-            continue
-        else:
-            path += f".{part}" if path else str(part)
-    return path
+def __getattr__(name: str) -> object:
+    """The loading half moved to `stacks/loading.py`; `from stacks.config import ConfigError` still works."""
+    if name in _MOVED:
+        from stacks import loading
 
-
-def _join(base: str, sub: str) -> str:
-    if not base:
-        return sub
-    return f"{base}{sub}" if sub.startswith("[") else f"{base}.{sub}"
-
-
-def error_lines(exc: ValidationError) -> list[str]:
-    """Flatten pydantic errors to `config error: idp:<path>: <message>`, one line each."""
-    lines = []
-    for err in exc.errors(include_url=False):
-        base = _format_loc(err["loc"])
-        if err["type"] == PATH_ERROR:
-            for sub, message in err["ctx"]["errors"]:
-                lines.append(f"config error: {NAMESPACE}:{_join(base, sub)}: {message}")
-            continue
-        message = err["msg"]
-        if err["type"] == "extra_forbidden":
-            message = "unknown key (check the spelling; see stacks/config.py for the allowed keys)"
-        elif err["type"] == "missing":
-            message = "required key is missing"
-        elif message.startswith("Value error, "):
-            message = message[len("Value error, ") :]
-        lines.append(f"config error: {NAMESPACE}:{base or '<root>'}: {message}")
-    return lines
-
-
-@dataclass(frozen=True)
-class SecretValue:
-    """A secret config value as the program sees it: never printed, only passed on as a Pulumi secret."""
-
-    key: str
-    value: str | None
-    """Plain text only inside the running program (real engine or a test); None when not decrypted."""
-
-
-def split_config(config: dict[str, Any], secret_keys: set[str]) -> tuple[dict[str, Any], dict[str, SecretValue], list[str]]:
-    """Separate the `idp:` sections (parsed JSON/YAML values) from the secret keys.
-
-    `config` maps full keys (`idp:vms`) to values (strings as the engine passes them, or already
-    parsed objects). Returns (sections, secrets, errors).
-    """
-    sections: dict[str, Any] = {}
-    secrets: dict[str, SecretValue] = {}
-    errors: list[str] = []
-    for full_key, value in sorted(config.items()):
-        namespace, _, key = full_key.partition(":")
-        if namespace != NAMESPACE:
-            continue
-        if key in SECRET_KEYS:
-            if full_key not in secret_keys:
-                errors.append(
-                    f"config error: {full_key}: must be a secret: run "
-                    f"`pulumi config set --secret {full_key} <value> --config-file Pulumi.<env>.yaml`"
-                )
-            secrets[key] = SecretValue(full_key, value if isinstance(value, str) else None)
-            continue
-        if key in REPLACED_SECRET_KEYS:
-            errors.append(f"config error: {full_key}: no longer used, replaced by {REPLACED_SECRET_KEYS[key]}")
-            continue
-        if full_key in secret_keys:
-            errors.append(f"config error: {full_key}: is a secret, but only {sorted(SECRET_KEYS)} may be secrets")
-            continue
-        if isinstance(value, str) and value[:1] in "{[":
-            try:
-                value = json.loads(value)
-            except json.JSONDecodeError as exc:
-                errors.append(f"config error: {full_key}: not valid JSON/YAML ({exc.msg})")
-                continue
-        sections[key] = value
-    return sections, secrets, errors
-
-
-@dataclass(frozen=True)
-class Environment:
-    """A validated environment: its name, the typed sections and its secrets."""
-
-    name: str
-    config: EnvironmentConfig
-    secrets: dict[str, SecretValue]
-
-    def missing_secrets(self, layer: str) -> list[str]:
-        return sorted(k for k, (_, layers) in SECRET_KEYS.items() if layer in layers and k not in self.secrets)
-
-
-def load_environment(name: str, config: dict[str, Any], secret_keys: set[str]) -> Environment:
-    """Validate a whole environment; raise ConfigError listing every problem at once."""
-    errors: list[str] = []
-    if not re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", name):
-        errors.append(f"config error: environment name {name!r} is not a DNS-1123 label")
-    sections, secrets, split_errors = split_config(config, secret_keys)
-    errors += split_errors
-    try:
-        model = EnvironmentConfig.model_validate(sections)
-    except ValidationError as exc:
-        raise ConfigError(errors + error_lines(exc)) from None
-    if errors:
-        raise ConfigError(errors)
-    return Environment(name=name, config=model, secrets=secrets)
-
-
-def require_secrets(env: Environment, layer: str) -> None:
-    """Under the real engine every secret a layer uses must be set before anything is registered."""
-    missing = env.missing_secrets(layer)
-    if missing:
-        raise ConfigError(
-            [
-                f"config error: {NAMESPACE}:{key}: missing ({SECRET_KEYS[key][0]}); set it with "
-                f"`pulumi config set --secret {NAMESPACE}:{key} <value> --config-file Pulumi.{env.name}.yaml`"
-                for key in missing
-            ]
-        )
+        return getattr(loading, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -56,7 +56,7 @@ def main(env_name: str) -> None:
             argocd_charts=platform.argocd_charts(),
             s3=env.config.global_.s3,
             cluster=env.config.vms.cluster,
-            control_plane_metrics_ips=[n.ip for n in talos.control_planes] if talos.control_plane_metrics else [],
+            control_plane_metrics_ips=[str(n.ip) for n in talos.control_planes] if talos.control_plane_metrics else [],
         )
         urls: dict[str, str] = {}
         for service in CATALOG:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from stacks.config import LAYERS, ConfigError, Environment, load_environment, require_secrets
+from stacks.config import LAYERS
+from stacks.loading import ConfigError, Environment, load_environment, require_secrets
 
 
 def parse_stack_name(stack: str) -> tuple[str, str]:

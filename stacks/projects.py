@@ -26,7 +26,7 @@ from components.tenant.args import TenantPlatform
 from components.tenant.backups import TenantBackups
 from components.tenant.project import TenantProject
 from stacks import references
-from stacks.config import Environment
+from stacks.loading import Environment
 from stacks.program import read_environment, secret
 
 REQUIRED_PLATFORM_OUTPUTS = ("vaultAddress", "vaultToken", "harborUrl", "harborUsername", "harborPassword")

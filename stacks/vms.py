@@ -39,7 +39,7 @@ def main(env_name: str) -> None:
 
     pulumi.export("clusterName", cluster_args.name)
     pulumi.export("endpoint", talos_cluster.endpoint)
-    pulumi.export("nodes", [{"name": n.name, "ip": n.ip, "role": n.role} for n in cluster_args.nodes])
+    pulumi.export("nodes", [{"name": n.name, "ip": str(n.ip), "role": n.role} for n in cluster_args.nodes])
     pulumi.export("talosVersion", cluster_args.talos_version)
     pulumi.export("kubernetesVersion", cluster_args.kubernetes_version)
     pulumi.export("clientConfiguration", talos_cluster.client_configuration)

@@ -52,7 +52,7 @@ def test_patch_values_that_matter(cluster):
     assert docs["kubelet-certificate-rotation"]["machine"]["kubelet"]["extraArgs"]["rotate-server-certificates"] == "true"
     assert docs["hostname"]["hostname"] == node.name
     assert docs["static-address"]["addresses"] == [{"address": f"{node.ip}/24"}]
-    assert docs["control-plane-vip"]["name"] == cluster.network.vip
+    assert docs["control-plane-vip"]["name"] == str(cluster.network.vip)
     access = docs["talos-api-access"]["machine"]["features"]["kubernetesTalosAPIAccess"]
     assert access["allowedRoles"] == ["os:etcd:backup"] and access["allowedKubernetesNamespaces"] == ["etcd-backup"]
     policy = docs["audit-policy"]["cluster"]["apiServer"]["auditPolicy"]

@@ -61,14 +61,18 @@ def schema_errors(values: dict[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
         path = tuple(err.absolute_path)
         message = err.message
         if err.validator == "additionalProperties":
-            unknown = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+            err_schema: Any = err.schema
+            unknown = sorted(set(err.instance) - set(err_schema.get("properties", {})))
             for key in unknown:
-                known = sorted(err.schema.get("properties", {}))
+                known = sorted(err_schema.get("properties", {}))
                 errors.append((path + (key,), "unknown key" + _close(key, known)))
             continue
         if err.validator == "oneOf":
             sub_path, message = _one_of(err)
             path += sub_path
+        elif err.validator == "not":
+            forbidden = err.validator_value.get("const", err.validator_value.get("enum")) if isinstance(err.validator_value, dict) else None
+            message = f"{err.instance!r} is not allowed here" + (" (use an immutable tag such as the commit SHA)" if forbidden == "latest" else "")
         errors.append((path, message))
     return errors
 
@@ -83,20 +87,24 @@ def _close(key: str, known: list[str]) -> str:
 def _one_of(err: jsonschema.ValidationError) -> tuple[tuple[Any, ...], str]:
     """The error of the branch the value meant (same `type`), not 'is not valid under any schema'."""
     instance = err.instance if isinstance(err.instance, dict) else {}
-    groups: dict[int, list[jsonschema.ValidationError]] = {}
+    schema: Any = err.schema
+    groups: dict[Any, list[jsonschema.ValidationError]] = {}
     for sub in err.context or []:
         groups.setdefault(sub.schema_path[0], []).append(sub)
-    for index, branch in enumerate(err.schema.get("oneOf", [])):
+    for index, branch in enumerate(schema.get("oneOf", [])):
         const = branch.get("properties", {}).get("type", {}).get("const")
         subs = groups.get(index)
         if const is None or instance.get("type") != const or not subs:
             continue
         first = subs[0]
+        first_schema: Any = first.schema
         if first.validator == "additionalProperties":
-            extra = sorted(set(first.instance) - set(first.schema.get("properties", {})))
+            first_instance: Any = first.instance
+            extra = sorted(set(first_instance) - set(first_schema.get("properties", {})))
             if extra:
-                return (extra[0],), f"unknown key for type {const!r}" + _close(extra[0], sorted(first.schema["properties"]))
+                return (extra[0],), f"unknown key for type {const!r}" + _close(extra[0], sorted(first_schema["properties"]))
         return tuple(first.relative_path), first.message
     if "type" in instance:
-        return ("type",), f"{instance['type']!r} is not a known type; " + err.message
+        known = [b.get("properties", {}).get("type", {}).get("const") for b in schema.get("oneOf", [])]
+        return ("type",), f"{instance['type']!r} is not a known type (one of {', '.join(repr(k) for k in known if k)})"
     return (), err.message

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ValidationError, ConfigDict, Field
 
 from components.golden_path import source as src
 from components.golden_path.source import Loc, Source, SpecError
@@ -110,9 +110,40 @@ def translate(source: Source) -> PlatformSpec:
     spec = _Translator(workload, source, errors).platform()
     if errors:
         raise SpecError(errors)
-    # The translated dict is checked by the same model as platform.yaml; locations still point
-    # at the Score file's top level, which is the best a translation can say.
-    return src.validate(PlatformSpec, source, spec)  # type: ignore[return-value]
+    # The translated dict is checked by the same model as platform.yaml; each problem is reported
+    # at the Score key it came from, naming the platform.yaml field it became.
+    try:
+        return PlatformSpec.model_validate(spec)
+    except ValidationError as exc:
+        container = next(iter(workload.containers))
+        lines = []
+        for loc, message in src.flatten(exc, PlatformSpec):
+            origin = _score_origin(loc, container)
+            lines.append(source.error(origin, f"{message} (as {src.format_loc(loc)} of the translated platform.yaml)"))
+        raise SpecError(lines) from None
+
+
+def _score_origin(loc: Loc, container: str) -> Loc:
+    """The Score key a translated platform.yaml field comes from (its nearest ancestor in the file)."""
+    head = loc[0] if loc else None
+    where: dict[Any, Loc] = {
+        "name": ("metadata", "name"),
+        "team": ("metadata", "annotations", TEAM_ANNOTATION),
+        "project": ("metadata", "annotations", PROJECT_ANNOTATION),
+        "ports": ("service", "ports"),
+        "ingress": ("resources",),
+        "database": ("resources",),
+        "rabbitmq": ("resources",),
+        "storage": ("containers", container, "volumes"),
+        "env": ("containers", container, "variables"),
+        "secrets": ("containers", container, "variables"),
+        "resources": ("containers", container, "resources"),
+        "probes": ("containers", container),
+        "image": ("containers", container, "image"),
+        "command": ("containers", container, "command"),
+        "args": ("containers", container, "args"),
+    }
+    return where.get(head, ("metadata",))
 
 
 class _Translator:

@@ -8,15 +8,24 @@ check it through a `# yaml-language-server: $schema=...` header. Defaults live h
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
-from components.model import Fqdn, K8sName, Model, Port, Resources, raise_path_errors
+from components.golden_path.rules import (  # one rule set for platform.yaml and values.yaml
+    DATABASE_ENV,  # noqa: F401  (imported from here by score.py)
+    RABBITMQ_ENV,  # noqa: F401
+    autoscaling_errors,
+    env_errors,
+    mount_errors,
+    port_errors,
+    repository_errors,
+    reserved_env,
+    secret_key_errors,
+)
+from components.model import Cron6, Duration, Fqdn, K8sName, Model, Port, Resources, raise_path_errors
 
 Size = Annotated[str, StringConstraints(pattern=r"^[0-9]+(Mi|Gi|Ti)$")]
-Duration = Annotated[str, StringConstraints(pattern=r"^([0-9]+(ms|s|m|h))+$")]
 PortName = Annotated[str, StringConstraints(pattern=r"^[a-z]([-a-z0-9]{0,13}[a-z0-9])?$")]
 """A Kubernetes port name: at most 15 lower-case characters."""
 EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
@@ -33,14 +42,7 @@ def _app_name(value: str) -> str:
 AppName = Annotated[K8sName, AfterValidator(_app_name)]
 """At most 40 characters so `<name>-pr-<N>`, `<name>-db-app` and friends stay valid names."""
 AlertName = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Za-z0-9]*$")]
-Cron6 = Annotated[str, StringConstraints(pattern=r"^(\S+\s+){5}\S+$")]
 
-# Environment variables the chart sets itself; a team may not shadow them.
-BUILTIN_ENV = {"APP_NAME", "ENVIRONMENT"}
-DATABASE_ENV = {"DATABASE_URL", "PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD"}
-RABBITMQ_ENV = {"AMQP_URL", "RABBITMQ_HOST", "RABBITMQ_PORT", "RABBITMQ_USERNAME", "RABBITMQ_PASSWORD"}
-# Plain `env` is committed to Git; names like these must come from a Secret instead.
-SECRET_LIKE = re.compile(r"(^|_)(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_KEY|CREDENTIALS?)($|_)", re.IGNORECASE)
 
 
 class Image(Model):
@@ -131,8 +133,8 @@ class Volume(Model):
 
 
 class Autoscaling(Model):
-    min_replicas: int = Field(2, ge=1)
-    max_replicas: int = Field(5, ge=1)
+    min_replicas: int = Field(2, ge=1, le=100)
+    max_replicas: int = Field(5, ge=1, le=100)
     cpu: int = Field(75, ge=1, le=100)
     """Target average CPU utilisation, percent of the request."""
     memory: int | None = Field(None, ge=1, le=100)
@@ -222,7 +224,7 @@ class PlatformSpec(Model):
     rabbitmq: RabbitMQ | None = None
     storage: dict[K8sName, Volume] = {}
     resources: Resources = Resources(requests_cpu="100m", requests_memory="128Mi", limits_memory="256Mi")
-    replicas: int = Field(2, ge=0)
+    replicas: int = Field(2, ge=0, le=100)
     autoscaling: Autoscaling | None = None
     probes: Probes = Probes()
     rollout: Rollout = Rollout()
@@ -242,50 +244,25 @@ class PlatformSpec(Model):
     @model_validator(mode="after")
     def _cross_field(self) -> "PlatformSpec":
         errors: list[tuple[str, str]] = []
-        ports = sorted(self.ports)
-        if self.ingress and self.ingress.port not in self.ports:
-            errors.append(("ingress.port", f"{self.ingress.port!r} is not one of ports {ports}"))
-        if self.monitoring and self.monitoring.enabled and self.monitoring.port not in self.ports:
-            errors.append(("monitoring.port", f"{self.monitoring.port!r} is not one of ports {ports}"))
+        refs: list[tuple[str, object]] = []
+        if self.ingress:
+            refs.append(("ingress.port", self.ingress.port))
+        if self.monitoring and self.monitoring.enabled:
+            refs.append(("monitoring.port", self.monitoring.port))
         for kind in ("liveness", "readiness", "startup"):
             probe: Probe = getattr(self.probes, kind)
-            if probe.enabled and probe.port not in self.ports:
-                errors.append((f"probes.{kind}.port", f"{probe.port!r} is not one of ports {ports}"))
-        scalers = [("autoscaling", self.autoscaling)] + [
-            (f"environments.{env}.autoscaling", getattr(self.environments, env).autoscaling)
-            for env in ("staging", "production", "preview")
-        ]
-        for path, scaling in scalers:
-            if scaling and scaling.min_replicas > scaling.max_replicas:
-                errors.append((f"{path}.minReplicas", "must not be greater than maxReplicas"))
-        reserved = BUILTIN_ENV | (DATABASE_ENV if self.has_database else set()) | (
-            RABBITMQ_ENV if self.has_rabbitmq else set()
-        )
-        for name in sorted(set(self.env) & reserved):
-            errors.append((f"env.{name}", "is set by the platform (database, broker or identity); pick another name"))
-        env_maps = [("env", self.env)] + [
-            (f"environments.{env}.env", getattr(self.environments, env).env) for env in ("staging", "production", "preview")
-        ]
-        for path, env_map in env_maps:
-            for name in sorted(k for k in env_map if SECRET_LIKE.search(k)):
-                errors.append((
-                    f"{path}.{name}",
-                    f"looks like a secret and env is plain text in Git: put it in Vault {self.project}/env "
-                    f"(it arrives through the {self.project}-env Secret) or reference a Secret under secrets.keys",
-                ))
-        for name in sorted(set(self.secrets.keys) & (reserved | set(self.env))):
-            errors.append((f"secrets.keys.{name}", "is already set (by env or by the platform)"))
-        repository = self.image.repository
-        if repository and not self.image.registry and not repository.startswith(f"{self.project}/"):
-            # Harbor robot accounts are per project: a push outside it is denied.
-            errors.append(("image.repository", f"must start with {self.project}/ (the project's Harbor project)"))
-        seen: dict[str, str] = {}
-        for vol_id, volume in self.storage.items():
-            if volume.mount_path == "/tmp":
-                errors.append((f"storage.{vol_id}.mountPath", "/tmp is reserved: the platform mounts a writable /tmp"))
-            elif volume.mount_path in seen:
-                errors.append((f"storage.{vol_id}.mountPath", f"already used by storage.{seen[volume.mount_path]}"))
-            seen.setdefault(volume.mount_path, vol_id)
+            if probe.enabled:
+                refs.append((f"probes.{kind}.port", probe.port))
+        errors += port_errors(refs, self.ports)
+        overrides = [(f"environments.{env}", getattr(self.environments, env)) for env in ("staging", "production", "preview")]
+        scalers = [("autoscaling", self.autoscaling)] + [(f"{path}.autoscaling", o.autoscaling) for path, o in overrides]
+        errors += autoscaling_errors((path, s.min_replicas, s.max_replicas) for path, s in scalers if s)
+        reserved = reserved_env(self.has_database, self.has_rabbitmq)
+        errors += env_errors([("env", self.env)], reserved, self.project)
+        errors += env_errors([(f"{path}.env", o.env) for path, o in overrides], set(), self.project)
+        errors += secret_key_errors("secrets.keys", self.secrets.keys, reserved | set(self.env))
+        errors += repository_errors("image.repository", self.image.repository, self.image.registry, self.project)
+        errors += mount_errors((f"storage.{vol_id}.mountPath", volume.mount_path) for vol_id, volume in self.storage.items())
         raise_path_errors(errors)
         return self
 

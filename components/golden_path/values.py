@@ -105,6 +105,7 @@ def to_values(spec: PlatformSpec, env: Env, pr: int | None = None, domain: str =
         }
     if spec.has_database:
         db = spec.database
+        assert db is not None
         values["database"] = {
             "enabled": True,
             "instances": db.instances,
@@ -116,6 +117,7 @@ def to_values(spec: PlatformSpec, env: Env, pr: int | None = None, domain: str =
         }
     if spec.has_rabbitmq:
         mq = spec.rabbitmq
+        assert mq is not None
         values["rabbitmq"] = {"enabled": True, "replicas": mq.replicas, "storage": {"size": mq.size}}
     if spec.monitoring and spec.monitoring.enabled:
         mon = spec.monitoring

@@ -19,8 +19,8 @@ import pulumi_kubernetes as k8s
 import yaml
 from pydantic import Field
 
-from components.model import Model, Resources
-from components.platform.chart import standard_labels
+from components.model import Duration, Resources
+from components.platform.chart import ServiceArgs, standard_labels
 from components.platform.service import PlatformContext, PlatformService
 from components.platform.victoria_metrics import ALERTMANAGER_SELECTOR
 
@@ -38,16 +38,15 @@ IMAGE_TAG = "v0.32.1"
 """prom/alertmanager tag the k8s-stack chart 0.91.2 pins; msteamsv2 needs 0.28.0 or later."""
 
 
-class AlertmanagerArgs(Model):
+class AlertmanagerArgs(ServiceArgs):
     """Alertmanager's routing to Teams, replicas and resources."""
 
-    enabled: bool = True
     replicas: int = Field(1, ge=1, le=3, description="more than one forms a gossip cluster")
     group_by: list[str] = Field(default_factory=lambda: ["alertname", "namespace", "severity"], min_length=1)
-    group_wait: str = Field("30s", pattern=r"^\d+(ms|s|m|h)$")
-    group_interval: str = Field("5m", pattern=r"^\d+(ms|s|m|h)$")
-    repeat_interval: str = Field("12h", pattern=r"^\d+(ms|s|m|h)$")
-    critical_repeat: str = Field("1h", pattern=r"^\d+(ms|s|m|h)$")
+    group_wait: Duration = "30s"
+    group_interval: Duration = "5m"
+    repeat_interval: Duration = "12h"
+    critical_repeat: Duration = "1h"
     send_resolved: bool = True
     storage_size_mi: int = Field(512, ge=64, description="silences and notification log (emptyDir)")
     resources: Resources = Resources(requests_cpu="20m", requests_memory="64Mi", limits_memory="256Mi")

@@ -28,7 +28,7 @@ class ArgoRolloutsArgs(DeliveryArgs):
     chart: ChartRef = ChartRef(repo="https://argoproj.github.io/argo-helm", name="argo-rollouts", version="2.41.0")
     host: Fqdn | None = Field(None, description="dashboard host, default rollouts.<domain>")
     dashboard_readonly: bool = True
-    controller_replicas: int = Field(2, ge=1)
+    controller_replicas: int = Field(2, ge=1, le=20)
     controller_resources: Resources = Resources(requests_cpu="50m", requests_memory="128Mi", limits_memory="512Mi")
     dashboard_resources: Resources = Resources(requests_cpu="20m", requests_memory="64Mi", limits_memory="256Mi")
 

@@ -28,7 +28,7 @@ import yaml
 from pydantic import Field, model_validator
 
 from components.ldap import BIND_PASSWORD_KEYS, LdapConfig
-from components.model import Fqdn, Model, Resources, raise_path_errors
+from components.model import Fqdn, HttpsUrl, Model, Resources, raise_path_errors
 from components.platform.cert_manager import ingress_certificate
 from components.platform.chart import (
     ARGOCD_NAMESPACE,
@@ -54,7 +54,7 @@ IN_CLUSTER = "https://kubernetes.default.svc"
 class GitOpsRepo(Model):
     """The GitOps repository the root ApplicationSet reads (`apps/<name>/` = one Application)."""
 
-    url: str = Field(pattern=r"^https://\S+$", description="HTTPS clone URL")
+    url: HttpsUrl = Field(description="HTTPS clone URL")
     revision: str = "main"
     username: str = Field(min_length=1, description="account whose password/token is idp:gitopsRepoPassword")
     directories: str = Field("apps/*", description="git generator directory pattern")
@@ -69,8 +69,8 @@ class ArgoCdArgs(DeliveryArgs):
     admin_group: str = "ArgoAdmin"
     readonly_group: str = "ArgoReadOnly"
     local_admin: bool = Field(False, description="keep the built-in admin user (break-glass); off: AD only")
-    server_replicas: int = Field(2, ge=1)
-    repo_server_replicas: int = Field(2, ge=1)
+    server_replicas: int = Field(2, ge=1, le=20)
+    repo_server_replicas: int = Field(2, ge=1, le=20)
     controller_resources: Resources = Resources(requests_cpu="250m", requests_memory="512Mi", limits_memory="2Gi")
     server_resources: Resources = Resources(requests_cpu="50m", requests_memory="128Mi", limits_memory="512Mi")
     repo_server_resources: Resources = Resources(requests_cpu="100m", requests_memory="256Mi", limits_memory="1Gi")

@@ -50,7 +50,7 @@ class CertManagerArgs(DeliveryArgs):
     ca_renew_before: str = Field("720h", pattern=r"^\d+h$")
     ca_key_algorithm: Literal["ECDSA", "RSA"] = "ECDSA"
     ca_key_size: int = 384
-    replicas: int = Field(1, ge=1)
+    replicas: int = Field(1, ge=1, le=20)
     controller_resources: Resources = Resources(requests_cpu="50m", requests_memory="128Mi", limits_memory="512Mi")
     webhook_resources: Resources = Resources(requests_cpu="20m", requests_memory="64Mi", limits_memory="256Mi")
     cainjector_resources: Resources = Resources(requests_cpu="20m", requests_memory="128Mi", limits_memory="512Mi")

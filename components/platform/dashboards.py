@@ -37,7 +37,7 @@ def _panel(panel_id: int, title: str, kind: str, targets: list[tuple[str, str]],
     return panel
 
 
-def _dashboard(uid: str, title: str, tags: list[str], panels: list[dict], variables: list[dict] = ()) -> dict:
+def _dashboard(uid: str, title: str, tags: list[str], panels: list[dict], variables: tuple[dict, ...] | list[dict] = ()) -> dict:
     return {
         "uid": uid,
         "title": title,

@@ -20,7 +20,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field, field_validator
 
-from components.model import K8sName, Resources
+from components.model import Cron, K8sName, Resources
 from components.platform.chart import ServiceArgs, platform_namespace, standard_labels
 from components.platform.service import PlatformContext, PlatformService
 from components.s3 import ETCD_PREFIX, S3Config, S3Credentials, credentials_secret
@@ -36,7 +36,7 @@ ROLE = "os:etcd:backup"
 class EtcdBackupArgs(ServiceArgs):
     """Schedule, the age recipient and the job's resources; the namespace is the Talos-allowed one."""
 
-    schedule: str = Field("0 3 * * *", pattern=r"^(\S+\s+){4}\S+$", description="five-field cron (UTC): daily by default")
+    schedule: Cron = Field("0 3 * * *", description="five-field cron (UTC): daily by default")
     age_public_key: str | None = Field(
         None, description="age X25519 recipient (age1...) the snapshots are encrypted to; required when enabled"
     )

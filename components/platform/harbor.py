@@ -30,7 +30,7 @@ import yaml
 from pydantic import Field
 
 from components.ldap import BIND_PASSWORD_KEYS, LdapConfig
-from components.model import Fqdn, Model, Resources
+from components.model import Cron6, Fqdn, Model, Resources
 from components.platform.cert_manager import ingress_certificate
 from components.platform.chart import ChartRef, DeliveryArgs, IngressTls, standard_labels
 from components.platform.service import PlatformContext, PlatformService
@@ -77,7 +77,7 @@ class HarborArgs(DeliveryArgs):
         "critical", description="pulls of images with vulnerabilities of this severity or worse are refused"
     )
     ldap_admin_group: str = Field("HarborAdmin", description="AD group (cn under groupBaseDn) of Harbor administrators")
-    replication_schedule: str = Field("0 0 3 * * *", description="6-field cron of the mirror replications")
+    replication_schedule: Cron6 = Field("0 0 3 * * *", description="6-field cron of the mirror replications")
     core_resources: Resources = Resources(requests_cpu="100m", requests_memory="256Mi", limits_memory="1Gi")
     jobservice_resources: Resources = Resources(requests_cpu="50m", requests_memory="128Mi", limits_memory="512Mi")
     portal_resources: Resources = Resources(requests_cpu="20m", requests_memory="64Mi", limits_memory="256Mi")

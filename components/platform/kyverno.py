@@ -45,7 +45,7 @@ class KyvernoArgs(DeliveryArgs):
     harbor_registry: str | None = Field(
         None, description="registry host signed images must come from; default harbor.<idp:global.domain>"
     )
-    admission_replicas: int = Field(3, ge=1, description="3 for HA (the chart adds a PDB above 1)")
+    admission_replicas: int = Field(3, ge=1, le=20, description="3 for HA (the chart adds a PDB above 1)")
     policies: list[str] = Field(default_factory=lambda: list(POLICY_NAMES), description="policies to apply")
     registry_pull_secret: K8sName = Field(
         "harbor-kyverno-pull", description="Secret in the kyverno namespace with a Harbor robot that can pull"
@@ -142,7 +142,7 @@ class Kyverno(PlatformService):
                     raise ValueError(f"policy {policy_name} needs the cosign public key: enable cosign or drop the policy")
                 secret_name = args.registry_pull_secret if pull_secret is not None else None
                 spec = pulumi.Output.from_input(cosign_public_key).apply(
-                    lambda key, src=source: render_policy(
+                    lambda key, src=source, secret_name=secret_name: render_policy(
                         src, harbor_registry=registry, cosign_public_key=key, registry_secret=secret_name
                     )["spec"]
                 )

@@ -24,7 +24,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 from pydantic import Field
 
-from components.model import Fqdn, Model, Resources
+from components.model import Cron, Fqdn, Model, Resources
 from components.platform.cert_manager import ingress_certificate
 from components.platform.chart import ChartRef, DeliveryArgs, IngressTls, standard_labels
 from components.platform.service import PlatformContext, PlatformService
@@ -49,7 +49,7 @@ API_VERSION = "longhorn.io/v1beta2"
 class RecurringJobArgs(Model):
     """One recurring job: what it does, when (cron, node time), and how many results it keeps."""
 
-    cron: str = Field(pattern=r"^(\S+\s+){4}\S+$", description="five-field cron")
+    cron: Cron = Field(description="five-field cron")
     retain: int = Field(ge=1, le=100)
     concurrency: int = Field(2, ge=1, description="volumes processed at the same time")
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from components.model import IpRange, Resources
+from components.model import AddressRange, IpRange, Resources, raise_path_errors
 from components.platform.chart import ChartRef, DeliveryArgs, standard_labels
 from components.platform.service import PlatformService
 
@@ -28,6 +28,20 @@ class MetalLbArgs(DeliveryArgs):
     ignore_exclude_lb: bool = False
     controller_resources: Resources = Resources(requests_cpu="50m", requests_memory="64Mi", limits_memory="256Mi")
     speaker_resources: Resources = Resources(requests_cpu="50m", requests_memory="64Mi", limits_memory="256Mi")
+
+    @model_validator(mode="after")
+    def _blocks_do_not_overlap(self) -> "MetalLbArgs":
+        """Two blocks sharing addresses would hand the same address to two Services."""
+        blocks: list[AddressRange] = [b for b in self.addresses if isinstance(b, AddressRange)]
+        raise_path_errors(
+            [
+                (f"addresses[{j}]", f"{later} overlaps addresses[{i}] {earlier}")
+                for j, later in enumerate(blocks)
+                for i, earlier in enumerate(blocks[:j])
+                if later.overlaps(earlier)
+            ]
+        )
+        return self
 
 
 def announcer_errors(roles: list[str], args: MetalLbArgs, prefix: str = "platform.metallb") -> list[tuple[str, str]]:
@@ -86,7 +100,7 @@ class MetalLb(PlatformService):
             api_version="metallb.io/v1beta1",
             kind="IPAddressPool",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=self.pool_name, namespace=NAMESPACE, labels=labels),
-            spec={"addresses": list(args.addresses), "autoAssign": True},
+            spec={"addresses": [str(block) for block in args.addresses], "autoAssign": True},
             opts=after_crds,
         )
         k8s.apiextensions.CustomResource(

@@ -16,7 +16,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field, model_validator
 
-from components.model import Resources, raise_path_errors
+from components.model import Cron, HttpsUrl, Resources, TimeZone, raise_path_errors
 from components.platform.chart import ChartRef, DeliveryArgs, standard_labels
 from components.platform.external_secrets import STORE_NAME
 from components.platform.service import PlatformContext, PlatformService
@@ -33,14 +33,14 @@ class RenovateArgs(DeliveryArgs):
 
     chart: ChartRef = ChartRef(repo="oci://ghcr.io/renovatebot/charts", name="renovate", version="46.254.2")
     enabled: bool = Field(False, description="off unless configured: it needs the Bitbucket endpoint and a token in Vault")
-    endpoint: str | None = Field(None, pattern=r"^https://\S+/$", description="Bitbucket Server base URL, with trailing slash")
+    endpoint: HttpsUrl | None = Field(None, pattern=r"/$", description="Bitbucket Server base URL, with trailing slash")
     username: str = Field("renovate-bot", min_length=1)
     git_author: str = Field("Renovate Bot <renovate-bot@localhost>", pattern=r"^.+ <[^>]+>$")
     repositories: list[str] = Field(default_factory=list, description="PROJECT/repo; empty with autodiscover")
     autodiscover: bool = False
     autodiscover_filter: list[str] = Field(default_factory=list)
-    schedule: str = Field("0 1 * * *", pattern=r"^(\S+\s+){4}\S+$", description="5-field cron")
-    time_zone: str = "UTC"
+    schedule: Cron = Field("0 1 * * *", description="5-field cron, in time_zone")
+    time_zone: TimeZone = "UTC"
     vault_key: str = Field("platform/renovate", description="KV v2 path under the platform store's mount")
     vault_property: str = "token"
     resources: Resources = Resources(requests_cpu="500m", requests_memory="1Gi", limits_memory="4Gi")
@@ -70,6 +70,26 @@ def renovate_config(args: RenovateArgs) -> dict:
     return config
 
 
+CHART_VALUE_KEYS = frozenset(
+    {
+        "cronjob.schedule",
+        "cronjob.timeZone",
+        "cronjob.concurrencyPolicy",
+        "cronjob.jobBackoffLimit",
+        "cronjob.activeDeadlineSeconds",
+        "renovate.config",
+        "renovate.securityContext",
+        "existingSecret",
+        "resources",
+        "securityContext",
+    }
+)
+"""The chart's values.yaml at 46.254.2 (renovatebot/helm-charts, tag renovate-46.254.2), the keys set
+here: top-level `securityContext` is the pod's (templates/cronjob.yaml puts it on the pod spec),
+`renovate.securityContext` the container's; the chart has no `podSecurityContext` key, so a pod
+context given under that name would be silently dropped."""
+
+
 def renovate_values(args: RenovateArgs) -> dict:
     return {
         "cronjob": {
@@ -79,17 +99,19 @@ def renovate_values(args: RenovateArgs) -> dict:
             "jobBackoffLimit": 1,
             "activeDeadlineSeconds": 3 * 3600,
         },
-        "renovate": {"config": json.dumps(renovate_config(args), indent=2)},
+        "renovate": {
+            "config": json.dumps(renovate_config(args), indent=2),
+            "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+        },
         "existingSecret": ENV_SECRET,
         "resources": args.resources.to_k8s(),
-        "podSecurityContext": {
+        "securityContext": {
             "runAsNonRoot": True,
             "runAsUser": RUN_AS_USER,
             "runAsGroup": 0,
             "fsGroup": 0,
             "seccompProfile": {"type": "RuntimeDefault"},
         },
-        "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
     }
 
 

@@ -19,7 +19,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 from pydantic import Field
 
-from components.model import Fqdn, IpAddress, Resources
+from components.model import Fqdn, Ipv4Address, Resources
 from components.platform.cert_manager import ingress_certificate
 from components.platform.chart import ChartRef, DeliveryArgs, IngressTls, PlatformChart, ServiceArgs, standard_labels
 from components.platform.service import PlatformContext, PlatformService
@@ -39,8 +39,8 @@ class TraefikArgs(DeliveryArgs):
     """Traefik chart, its LoadBalancer address, replicas and resources, and the dashboard host."""
 
     chart: ChartRef = ChartRef(repo="https://traefik.github.io/charts", name="traefik", version="41.3.0")
-    load_balancer_ip: IpAddress | None = Field(None, description="fixed address from the MetalLB pool")
-    replicas: int = Field(2, ge=1)
+    load_balancer_ip: Ipv4Address | None = Field(None, description="fixed address from the MetalLB pool")
+    replicas: int = Field(2, ge=1, le=20)
     resources: Resources = Resources(requests_cpu="100m", requests_memory="128Mi", limits_memory="512Mi")
     dashboard: bool = True
     dashboard_host: Fqdn | None = Field(None, description="default traefik.<domain>")
@@ -49,7 +49,7 @@ class TraefikArgs(DeliveryArgs):
 def traefik_values(args: TraefikArgs) -> dict:
     service: dict = {"spec": {"type": "LoadBalancer"}}
     if args.load_balancer_ip:
-        service["annotations"] = {"metallb.io/loadBalancerIPs": args.load_balancer_ip}
+        service["annotations"] = {"metallb.io/loadBalancerIPs": str(args.load_balancer_ip)}
     return {
         "deployment": {"replicas": args.replicas},
         # With two or more replicas a node drain keeps one Traefik serving.

@@ -18,7 +18,7 @@ from typing import Literal
 import pulumi
 from pydantic import Field
 
-from components.model import Resources
+from components.model import Duration, Resources
 from components.platform.chart import ChartRef, DeliveryArgs
 from components.platform.service import PlatformService
 
@@ -36,13 +36,13 @@ class TrivyOperatorArgs(DeliveryArgs):
     )
     delivery: Literal["helm", "argocd"] = "argocd"
     scan_jobs_concurrent_limit: int = Field(3, ge=1, description="scan jobs at once (2-core lab nodes)")
-    scan_job_timeout: str = Field("5m", pattern=r"^\d+[smh]$")
+    scan_job_timeout: Duration = "5m"
     severities: list[Literal["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"]] = Field(
-        default_factory=lambda: list(SEVERITIES), min_length=1
+        default_factory=lambda: list(SEVERITIES), min_length=1  # type: ignore[arg-type]
     )
     ignore_unfixed: bool = False
     db_registry: str | None = Field(None, description="mirror of the Trivy DB for air-gapped labs (Harbor proxy)")
-    scrape_interval: str = Field("60s", pattern=r"^\d+[smh]$")
+    scrape_interval: Duration = "60s"
     operator_resources: Resources = Resources(requests_cpu="100m", requests_memory="256Mi", limits_memory="1Gi")
     scanner_resources: Resources = Resources(
         requests_cpu="100m", requests_memory="128Mi", limits_cpu="500m", limits_memory="1Gi"

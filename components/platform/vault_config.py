@@ -7,8 +7,9 @@
   that the platform ClusterSecretStore uses (read-only on `secret/platform/*`);
 - a file audit device writing to the audit volume (`/vault/audit/audit.log`);
 - a scoped, renewable token for the projects stack (policy `projects-provisioner`: mounts,
-  policies, Kubernetes roles and LDAP groups for tenant projects -- not `secret/` and not `sys/`
-  beyond that), exported as a secret together with the address. Roles and group mappings it
+  policies, Kubernetes roles and LDAP groups for tenant projects -- never the platform's own
+  mounts, which it may neither mount, tune, unmount nor read, and not `sys/` beyond that),
+  exported as a secret together with the address. Roles and group mappings it
   writes may only carry `project-*` policies. It can still write the *content* of `project-*`
   policies, which open-source Vault cannot constrain (Sentinel is Enterprise), so it is a
   platform credential: only the projects pipeline holds it.
@@ -22,13 +23,14 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from pathlib import Path
+from typing import Iterable
 
 import pulumi
 import pulumi_vault as vault
 from pydantic import Field
 
 from components.ldap import BIND_PASSWORD_KEYS, LdapConfig
-from components.model import K8sName, Model
+from components.model import Hours, K8sName, Model
 from components.platform.cert_manager import CertManager
 from components.platform.chart import ServiceArgs
 from components.platform.service import PlatformContext, PlatformService
@@ -40,7 +42,25 @@ path "*" {
 }
 """
 
-PROJECTS_POLICY = """# What the projects stack needs to set up a tenant project, and nothing more.
+BUILTIN_MOUNTS = ("sys", "cubbyhole", "identity")
+"""Mounts every Vault has; never a project's."""
+
+
+def projects_policy(platform_mounts: Iterable[str]) -> str:
+    """What the projects stack needs to set up a tenant project, and nothing more.
+
+    Project mounts are named after the project, so `sys/mounts/+` has to stay; every mount the
+    platform owns is denied by its exact name. Vault applies the most specific matching path, and
+    `sys/mounts/secret` (no wildcard) outranks `sys/mounts/+`, as `secret/*` outranks `+/data/*`,
+    so the token can neither remount, tune, disable nor read `secret/` or another platform mount.
+    """
+    denied = "".join(
+        f'path "sys/mounts/{mount}" {{\n  capabilities = ["deny"]\n}}\n'
+        f'path "sys/mounts/{mount}/*" {{\n  capabilities = ["deny"]\n}}\n'
+        for mount in sorted({*platform_mounts, *BUILTIN_MOUNTS})
+    ) + "".join(f'path "{mount}/*" {{\n  capabilities = ["deny"]\n}}\n' for mount in sorted(set(platform_mounts)))
+    return (
+        """# What the projects stack needs to set up a tenant project, and nothing more.
 path "sys/mounts" {
   capabilities = ["read"]
 }
@@ -89,11 +109,14 @@ path "+/data/*" {
 path "+/metadata/*" {
   capabilities = ["read", "list", "delete"]
 }
-# Never the platform's own secrets.
-path "secret/*" {
-  capabilities = ["deny"]
-}
 """
+        + "# Never the platform's own mounts: not mounted, tuned, unmounted or read by this token.\n"
+        + denied
+    )
+
+
+PROJECTS_POLICY = projects_policy(["secret"])
+"""The policy with the default platform mount (`kvPath: secret`)."""
 
 
 def ca_file(pem: str | None) -> str | None:
@@ -140,7 +163,7 @@ class VaultConfigArgs(ServiceArgs):
     eso_namespace: K8sName = "external-secrets"
     eso_role: K8sName = "external-secrets"
     audit_file: str = Field(f"{AUDIT_DIR}/audit.log", pattern=rf"^{AUDIT_DIR}/[\w.-]+$")
-    projects_token_ttl: str = Field("768h", pattern=r"^\d+h$", description="renewable; the projects pipeline renews it")
+    projects_token_ttl: Hours = Field("768h", description="renewable; the projects pipeline renews it")
     skip_tls_verify: bool = Field(False, description="only for labs whose runner does not trust the internal CA")
     max_retries: int = Field(10, ge=0, description="retries on 5xx while the Raft leader settles after unseal")
 
@@ -269,7 +292,7 @@ class VaultConfig(PlatformService):
         return {
             "admin": vault.Policy(f"{name}-policy-admin", name="admin", policy=ADMIN_POLICY, opts=opts),
             "projects": vault.Policy(
-                f"{name}-policy-projects", name="projects-provisioner", policy=PROJECTS_POLICY, opts=opts
+                f"{name}-policy-projects", name="projects-provisioner", policy=projects_policy([args.kv_path]), opts=opts
             ),
             "eso": vault.Policy(f"{name}-policy-eso", name="eso-platform", policy=eso_policy(args.kv_path), opts=opts),
         }

@@ -231,7 +231,7 @@ def _connection_from_kubeconfig(text: str) -> tuple[str, dict[str, str], ssl.SSL
     context_name = config.get("current-context") or config["contexts"][0]["name"]
     context = next(c["context"] for c in config["contexts"] if c["name"] == context_name)
     cluster = next(c["cluster"] for c in config["clusters"] if c["name"] == context["cluster"])
-    user = next((u["user"] for u in config.get("users", []) if u["name"] == context.get("user")), {})
+    user: dict = next((u["user"] for u in config.get("users", []) if u["name"] == context.get("user")), {})
     server = cluster["server"].rstrip("/")
     headers: dict[str, str] = {}
     if user.get("token"):

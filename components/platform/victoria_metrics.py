@@ -31,7 +31,7 @@ import pulumi_kubernetes as k8s
 import yaml
 from pydantic import Field
 
-from components.model import K8sName, Model, Resources
+from components.model import Duration, K8sName, Model, Resources
 from components.platform.chart import ChartRef, DeliveryArgs, standard_labels
 from components.platform.service import PlatformContext, PlatformService
 
@@ -69,8 +69,8 @@ class VictoriaMetricsStackArgs(DeliveryArgs):
     )
     storage_size_gi: int = Field(20, ge=1)
     storage_class: K8sName = STORAGE_CLASS
-    scrape_interval: str = Field("30s", pattern=r"^\d+[smh]$")
-    evaluation_interval: str = Field("30s", pattern=r"^\d+[smh]$")
+    scrape_interval: Duration = "30s"
+    evaluation_interval: Duration = "30s"
     cluster_label: str = Field("idp", description="`cluster` external label on every series")
     annotation_scrape: bool = Field(True, description="scrape pods and services annotated prometheus.io/scrape: \"true\"")
     control_plane_scrapes: bool = Field(

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field, model_validator
 
-from components.model import Cidr, IpAddress, K8sName, Model, Semver, raise_path_errors
+from components.model import Duration, Hours, Ipv4Address, Ipv4Network, K8sName, Model, Semver, raise_path_errors  # noqa: F401  (Hours: importable from here too)
 
 REQUIRED_EXTENSIONS = ("siderolabs/iscsi-tools", "siderolabs/util-linux-tools")
 """System extensions Longhorn needs on every node."""
@@ -23,6 +23,8 @@ MINIMUM = {
     "worker": {"cpu": 1, "memory_mib": 1024, "disk_gib": 10},
 }
 """Talos' documented minimum sizes per role."""
+MAXIMUM = {"cpu": 768, "memory_mib": 24 * 1024 * 1024, "disk_gib": 62 * 1024}
+"""vSphere's limits for one VM (vCPUs, 24 TiB of memory, a 62 TiB disk); above them is a typo."""
 
 LONGHORN_DISK_GIB = 100
 """Size of the Longhorn data disk of a node that runs workloads, unless it sets `longhornDiskGiB`."""
@@ -34,18 +36,9 @@ def _schematic(value: str) -> str:
     return value
 
 
-def _duration(value: str) -> str:
-    if not re.fullmatch(r"(\d+(ns|us|ms|s|m|h))+", value):
-        raise ValueError(f"{value!r} is not a duration such as 2m or 24h")
-    return value
-
-
-Duration = Annotated[str, AfterValidator(_duration)]
 NodeRole = Literal["controlplane", "worker"]
 ApplyMode = Literal["auto", "no_reboot", "reboot", "staged", "staged_if_needing_reboot"]
 """How a changed machine configuration reaches a node (the Talos provider's `apply_mode`)."""
-Hours = Annotated[str, Field(pattern=r"^\d+h$")]
-"""A duration in whole hours (`720h`), as the Talos provider's renewal settings take it."""
 
 
 class NodeRef(BaseModel):
@@ -65,13 +58,14 @@ class NodeArgs(Model):
 
     name: K8sName
     role: NodeRole
-    ip: IpAddress
-    cpu: int = Field(ge=1, description="vCPUs")
-    memory_mib: int = Field(ge=512, alias="memoryMiB", description="memory in MiB")
-    disk_gib: int = Field(ge=1, alias="diskGiB", description="system disk in GiB")
+    ip: Ipv4Address
+    cpu: int = Field(ge=1, le=MAXIMUM["cpu"], description="vCPUs")
+    memory_mib: int = Field(ge=512, le=MAXIMUM["memory_mib"], alias="memoryMiB", description="memory in MiB")
+    disk_gib: int = Field(ge=1, le=MAXIMUM["disk_gib"], alias="diskGiB", description="system disk in GiB")
     longhorn_disk_gib: int = Field(
         0,
         ge=0,
+        le=MAXIMUM["disk_gib"],
         alias="longhornDiskGiB",
         description="second disk for Longhorn's data in GiB (0: none); see TalosClusterArgs for the default",
     )
@@ -90,10 +84,10 @@ class NodeArgs(Model):
 class NetworkArgs(Model):
     """The node network: one subnet, its gateway and DNS, and the control-plane VIP."""
 
-    cidr: Cidr
-    gateway: IpAddress
-    vip: IpAddress
-    nameservers: list[IpAddress] = Field(min_length=1)
+    cidr: Ipv4Network
+    gateway: Ipv4Address
+    vip: Ipv4Address
+    nameservers: list[Ipv4Address] = Field(min_length=1, max_length=3)
     interface: str = "eth0"
 
 
@@ -135,7 +129,7 @@ class TalosClusterArgs(Model):
     kubernetes_version: Semver
     network: NetworkArgs
     install: InstallArgs
-    nodes: list[NodeArgs] = Field(min_length=1)
+    nodes: list[NodeArgs] = Field(min_length=1, max_length=250)
     allow_scheduling_on_control_planes: bool = False
     proxy_mode: Literal["iptables", "ipvs"] = "iptables"
     image_gc: ImageGcArgs = Field(default_factory=ImageGcArgs)
@@ -179,16 +173,16 @@ class TalosClusterArgs(Model):
     @model_validator(mode="after")
     def _topology(self) -> "TalosClusterArgs":
         errors: list[tuple[str, str]] = []
-        net = ipaddress.ip_network(self.network.cidr)
-        in_net = lambda ip: ipaddress.ip_address(ip) in net  # noqa: E731
-        usable = lambda ip: ipaddress.ip_address(ip) not in (net.network_address, net.broadcast_address)  # noqa: E731
-
+        net = self.network.cidr
+        unusable = (net.network_address, net.broadcast_address)
         for key in ("gateway", "vip"):
             ip = getattr(self.network, key)
-            if not in_net(ip):
+            if ip not in net:
                 errors.append((f"network.{key}", f"{ip} is not inside network.cidr {net}"))
+            elif ip in unusable:
+                errors.append((f"network.{key}", f"{ip} is the network or broadcast address of {net}"))
         seen_names: dict[str, int] = {}
-        seen_ips: dict[str, int] = {}
+        seen_ips: dict[ipaddress.IPv4Address, int] = {}
         for i, node in enumerate(self.nodes):
             if node.name in seen_names:
                 errors.append((f"nodes[{i}].name", f"{node.name} is already used by nodes[{seen_names[node.name]}]"))
@@ -196,9 +190,9 @@ class TalosClusterArgs(Model):
             if node.ip in seen_ips:
                 errors.append((f"nodes[{i}].ip", f"{node.ip} is already used by nodes[{seen_ips[node.ip]}]"))
             seen_ips.setdefault(node.ip, i)
-            if not in_net(node.ip):
+            if node.ip not in net:
                 errors.append((f"nodes[{i}].ip", f"{node.ip} is not inside network.cidr {net}"))
-            elif not usable(node.ip):
+            elif node.ip in unusable:
                 errors.append((f"nodes[{i}].ip", f"{node.ip} is the network or broadcast address of {net}"))
             if node.ip == self.network.vip:
                 errors.append((f"nodes[{i}].ip", f"{node.ip} is the control-plane VIP (network.vip)"))
@@ -209,5 +203,12 @@ class TalosClusterArgs(Model):
         count = len(self.control_planes)
         if count == 0 or count % 2 == 0:
             errors.append(("nodes", f"needs an odd number (1, 3, 5) of controlplane nodes for etcd quorum; found {count}"))
+        if count == len(self.nodes) and not self.allow_scheduling_on_control_planes:
+            errors.append(
+                (
+                    "allowSchedulingOnControlPlanes",
+                    "the cluster has no worker nodes, so no workload could be scheduled: add a worker or set it to true",
+                )
+            )
         raise_path_errors(errors)
         return self

@@ -15,7 +15,8 @@ import pulumiverse_talos as talos
 from pydantic import ConfigDict, Field
 
 from components.model import Model
-from components.talos.args import ApplyMode, Hours, NodeRef
+from components.model import Hours
+from components.talos.args import ApplyMode, NodeRef
 
 
 class TalosBootstrapArgs(Model):

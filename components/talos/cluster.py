@@ -57,8 +57,8 @@ class TalosCluster(pulumi.ComponentResource):
             talos.client.get_configuration_output(
                 cluster_name=args.name,
                 client_configuration=secrets.client_configuration,
-                endpoints=[n.ip for n in args.control_planes],
-                nodes=[n.ip for n in args.nodes],
+                endpoints=[str(n.ip) for n in args.control_planes],
+                nodes=[str(n.ip) for n in args.nodes],
                 opts=pulumi.InvokeOutputOptions(parent=self),
             ).talos_config
         )

@@ -8,7 +8,6 @@ as `HostnameConfig`, `LinkConfig`, `Layer2VIPConfig`).
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Callable
 
 from components.talos.args import NodeArgs, TalosClusterArgs
@@ -145,14 +144,14 @@ def hostname(node: NodeArgs) -> dict:
 
 def static_address(args: TalosClusterArgs, node: NodeArgs) -> dict:
     """The node's static address and default route on its one interface."""
-    prefix = ipaddress.ip_network(args.network.cidr).prefixlen
+    prefix = args.network.cidr.prefixlen
     return {
         "apiVersion": "v1alpha1",
         "kind": "LinkConfig",
         "name": args.network.interface,
         "up": True,
         "addresses": [{"address": f"{node.ip}/{prefix}"}],
-        "routes": [{"destination": "0.0.0.0/0", "gateway": args.network.gateway}],
+        "routes": [{"destination": "0.0.0.0/0", "gateway": str(args.network.gateway)}],
     }
 
 
@@ -161,13 +160,13 @@ def resolvers(args: TalosClusterArgs) -> dict:
     return {
         "apiVersion": "v1alpha1",
         "kind": "ResolverConfig",
-        "nameservers": [{"address": ns} for ns in args.network.nameservers],
+        "nameservers": [{"address": str(ns)} for ns in args.network.nameservers],
     }
 
 
 def control_plane_vip(args: TalosClusterArgs) -> dict:
     """Shared layer-2 VIP for the Kubernetes API, held by one healthy control plane at a time."""
-    return {"apiVersion": "v1alpha1", "kind": "Layer2VIPConfig", "name": args.network.vip, "link": args.network.interface}
+    return {"apiVersion": "v1alpha1", "kind": "Layer2VIPConfig", "name": str(args.network.vip), "link": args.network.interface}
 
 
 ETCD_METRICS_PORT = 2381

@@ -13,7 +13,7 @@ import re
 
 from pydantic import Field, model_validator
 
-from components.model import Fqdn, K8sName, Model, Quantity, raise_path_errors
+from components.model import Fqdn, K8sName, Model, Quantity, not_above, raise_path_errors
 
 RESERVED_PROJECT_NAMES = {
     # Argo CD: the built-in project and the platform's own project.
@@ -46,6 +46,18 @@ class QuotaArgs(Model):
     services: int = Field(20, ge=0)
     services_load_balancers: int = Field(0, ge=0, description="LoadBalancer Services take MetalLB addresses; none by default")
 
+    @model_validator(mode="after")
+    def _requests_within_limits(self) -> "QuotaArgs":
+        raise_path_errors(
+            not_above(
+                [
+                    ("requestsCpu", self.requests_cpu, "limitsCpu", self.limits_cpu),
+                    ("requestsMemory", self.requests_memory, "limitsMemory", self.limits_memory),
+                ]
+            )
+        )
+        return self
+
     def hard(self) -> dict[str, str]:
         return {
             "requests.cpu": self.requests_cpu,
@@ -69,6 +81,21 @@ class LimitRangeArgs(Model):
     default_limit_memory: Quantity = "512Mi"
     max_cpu: Quantity = "4"
     max_memory: Quantity = "8Gi"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "LimitRangeArgs":
+        """A default request above its default limit, or a default above the maximum, is refused by the API server."""
+        raise_path_errors(
+            not_above(
+                [
+                    ("defaultRequestCpu", self.default_request_cpu, "defaultLimitCpu", self.default_limit_cpu),
+                    ("defaultRequestMemory", self.default_request_memory, "defaultLimitMemory", self.default_limit_memory),
+                    ("defaultLimitCpu", self.default_limit_cpu, "maxCpu", self.max_cpu),
+                    ("defaultLimitMemory", self.default_limit_memory, "maxMemory", self.max_memory),
+                ]
+            )
+        )
+        return self
 
     def limits(self) -> list[dict]:
         return [

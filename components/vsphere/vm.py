@@ -130,5 +130,5 @@ class TalosVm(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["clone"]),
         )
         self.vm_id = vm.id
-        self.ip = node.ip
+        self.ip = str(node.ip)
         self.register_outputs({"vmId": self.vm_id, "ip": self.ip})

@@ -220,3 +220,20 @@ def test_tenant_previews_pin_the_same_chart_as_the_render() -> None:
     tenant_chart = PlatformChart()
     assert (tenant_chart.name, tenant_chart.version) == ("platform-app", chart.chart_version())
     assert CHART_REPO == f"{REGISTRY}/{tenant_chart.repository}"
+
+
+def test_cli_render_never_overwrites_a_file_it_did_not_write(tmp_path: Path) -> None:
+    """Rendering a team's values.yaml into its own directory would replace the team's file."""
+    team_dir = tmp_path / "billing"
+    team_dir.mkdir()
+    source = team_dir / "values.yaml"
+    source.write_bytes((REPO / "examples/billing-values/values.yaml").read_bytes())
+    before = source.read_bytes()
+    result = _cli("render", str(source), "--env", "staging", "--image-tag", TAG, "--out", str(team_dir))
+    assert result.exit_code == 2, result.output
+    assert "was not written by `idpctl app render`" in result.output
+    assert source.read_bytes() == before and not (team_dir / "application.yaml").exists()
+    out = tmp_path / "staging"
+    for _ in range(2):  # a second render replaces its own output
+        result = _cli("render", str(source), "--env", "staging", "--image-tag", TAG, "--out", str(out))
+        assert result.exit_code == 0, result.output

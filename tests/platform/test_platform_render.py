@@ -126,7 +126,7 @@ def test_argocd_can_be_disabled_when_nothing_needs_it():
     config = lab_config()
     platform = config["idp:platform"]
     platform["argocd"]["enabled"] = False
-    for key, component in platform.items():
+    for component in platform.values():
         if isinstance(component, dict) and component.get("delivery") == "argocd":
             component["delivery"] = "helm"
     result = render_platform(config)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -42,8 +43,10 @@ def test_cronjob_runs_against_bitbucket_server_without_a_token_in_values(lab):
     assert values["cronjob"]["schedule"] == "0 1 * * *" and values["cronjob"]["concurrencyPolicy"] == "Forbid"
     assert values["resources"]["requests"]["cpu"] and values["resources"]["limits"]["memory"]
     # The restricted namespace needs these.
-    assert values["podSecurityContext"]["runAsNonRoot"] is True
-    assert values["securityContext"]["capabilities"]["drop"] == ["ALL"]
+    # the chart's top-level securityContext is the pod's, renovate.securityContext the container's
+    assert values["securityContext"]["runAsNonRoot"] is True and "capabilities" not in values["securityContext"]
+    assert values["renovate"]["securityContext"]["capabilities"]["drop"] == ["ALL"]
+    assert "podSecurityContext" not in values
 
 
 def test_oci_chart_is_pinned_and_argocd_strips_the_scheme(lab):
@@ -102,8 +105,66 @@ def test_every_mirrored_image_is_seen_by_renovate():
     assert seen == listed
 
 
-def test_python_pins_are_left_to_the_pip_manager():
-    requirements = (REPO / "requirements.txt").read_text().splitlines()
-    pins = [line for line in requirements if line and not line.startswith("#")]
-    assert pins and all("==" in line for line in pins), "every Python dependency is pinned exactly"
-    assert "enabledManagers" not in RENOVATE_JSON or "pip_requirements" in RENOVATE_JSON["enabledManagers"]
+def test_python_pins_are_seen_through_pyproject_and_the_lock():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())
+    pins = [*project["project"]["dependencies"], *project["dependency-groups"]["dev"]]
+    assert pins and all("==" in pin for pin in pins), "every Python dependency is pinned exactly"
+    def norm(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    # the hashed export of uv.lock that `make venv` installs holds every pin, with its hashes
+    text = (REPO / "requirements.txt").read_text()
+    exported = {norm(n): v for n, v in re.findall(r"(?m)^([A-Za-z0-9._-]+)==(\S+) \\\n\s+--hash=sha256:", text)}
+    for pin in pins:
+        name, version = pin.split("==")
+        assert exported.get(norm(name)) == version, pin
+    disabled = [r for r in RENOVATE_JSON["packageRules"] if r.get("enabled") is False and "matchManagers" in r]
+    assert any(r["matchManagers"] == ["pip_requirements"] for r in disabled), "the export is regenerated, not edited by Renovate"
+    assert not any("pep621" in r["matchManagers"] for r in disabled)
+    assert "enabledManagers" not in RENOVATE_JSON
+
+
+def test_every_tool_pinned_in_the_toolchain_script_is_seen_by_renovate():
+    text = (REPO / "scripts" / "toolchain.sh").read_text()
+    pinned = dict(re.findall(r"(?m)^([A-Z]+)_VERSION=(\S+)", text))
+    providers = re.findall(r'(?m)^\s*"[a-z]+\s+\S+\s+(\S+)\s+([0-9][^\s"]*)"', text)
+    assert len(pinned) >= 5 and len(providers) >= 8
+    seen: dict[str, str] = {}
+    for manager in _manager("scripts/toolchain"):
+        for rx in manager["matchStrings"]:
+            for m in _python_regex(rx).finditer(text):
+                seen[m.groupdict().get("depName") or manager["depNameTemplate"]] = m["currentValue"]
+    assert len(seen) == len(pinned) + len(providers), seen
+    assert sorted(seen.values()) == sorted([*pinned.values(), *(v for _, v in providers)])
+    assert seen["pulumi"] == pinned["PULUMI"] and seen["helm.sh/helm/v3"] == pinned["HELM"]
+
+
+# Fields of the Kubernetes objects the chart's two security contexts become (core/v1).
+POD_SECURITY_FIELDS = {"fsGroup", "fsGroupChangePolicy", "runAsGroup", "runAsNonRoot", "runAsUser", "seLinuxOptions",
+                       "seccompProfile", "supplementalGroups", "supplementalGroupsPolicy", "sysctls", "windowsOptions",
+                       "appArmorProfile", "seLinuxChangePolicy"}
+CONTAINER_SECURITY_FIELDS = {"allowPrivilegeEscalation", "capabilities", "privileged", "procMount", "readOnlyRootFilesystem",
+                             "runAsGroup", "runAsNonRoot", "runAsUser", "seLinuxOptions", "seccompProfile", "windowsOptions",
+                             "appArmorProfile"}
+
+
+def _key_paths(values: dict, free_form: set[str], prefix: str = "") -> set[str]:
+    paths = set()
+    for key, value in values.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and value and path not in free_form:
+            paths |= _key_paths(value, free_form, path + ".")
+        else:
+            paths.add(path)
+    return paths
+
+
+def test_every_value_key_set_is_one_the_chart_has():
+    from components.platform.renovate import CHART_VALUE_KEYS, RenovateArgs, renovate_values
+
+    args = RenovateArgs(enabled=True, endpoint="https://bitbucket.example.internal/", repositories=["PLAT/idp"])
+    values = renovate_values(args)
+    free_form = {"resources", "securityContext", "renovate.securityContext"}
+    assert _key_paths(values, free_form) == CHART_VALUE_KEYS
+    assert set(values["securityContext"]) <= POD_SECURITY_FIELDS
+    assert set(values["renovate"]["securityContext"]) <= CONTAINER_SECURITY_FIELDS

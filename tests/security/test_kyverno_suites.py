@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import urllib.error
 from pathlib import Path
 
 import pytest

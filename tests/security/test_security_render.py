@@ -362,3 +362,26 @@ def test_kyverno_reads_signatures_with_a_pull_only_harbor_robot(platform):
     rule = next(r for r in verify.inputs["spec"]["rules"] if "verifyImages" in r)
     assert rule["verifyImages"][0]["imageRegistryCredentials"] == {"secrets": ["harbor-kyverno-pull"]}
     assert secret.urn in verify.depends_on
+
+
+def test_projects_token_may_not_touch_the_platform_mounts():
+    """`sys/mounts/+` stays (project mounts are named after projects); each platform mount is denied
+    by exact path, which Vault ranks above the `+` wildcard, and so is its content."""
+    from components.platform.vault_config import BUILTIN_MOUNTS, projects_policy
+
+    policy = projects_policy(["secret", "platform-kv"])
+    for mount in ("secret", "platform-kv", *BUILTIN_MOUNTS):
+        for path in (f"sys/mounts/{mount}", f"sys/mounts/{mount}/*"):
+            assert f'path "{path}" {{\n  capabilities = ["deny"]\n}}' in policy, path
+    for mount in ("secret", "platform-kv"):
+        assert f'path "{mount}/*" {{\n  capabilities = ["deny"]\n}}' in policy
+    assert 'path "sys/mounts/*"' not in policy and 'path "sys/*"' not in policy
+
+
+def test_a_project_may_not_be_named_after_a_platform_mount(lab_config):
+    from stacks.loading import ConfigError, load_environment
+
+    lab_config["idp:platform"].setdefault("vaultConfig", {})["kvPath"] = "platform-kv"
+    lab_config["idp:projects"][0]["name"] = "platform-kv"
+    with pytest.raises(ConfigError, match=r"idp:projects\[0\]\.name: platform-kv is the platform's Vault KV mount"):
+        load_environment("lab", lab_config, set())

@@ -19,7 +19,7 @@ import json
 
 import pytest
 import yaml
-from fake_vault import PODS, TOKEN, FakeVault, FakeVaultServer
+from fake_vault import PODS, FakeVault, FakeVaultServer
 
 from components.platform.vault_init import (
     KubeProxyVaultApi,

@@ -37,7 +37,7 @@ def test_preview_repository_from_a_concrete_source_repo():
 
 def test_environment_quota_override():
     args = TenantProjectArgs.model_validate(
-        {"name": "payments", "environmentQuotas": {"production": {"requestsCpu": "16", "pods": 200}}}
+        {"name": "payments", "environmentQuotas": {"production": {"requestsCpu": "16", "limitsCpu": "32", "pods": 200}}}
     )
     assert args.quota_for("production").hard()["requests.cpu"] == "16"
     assert args.quota_for("staging").hard()["requests.cpu"] == "4"
