@@ -48,7 +48,7 @@ def approver_values(args: KubeletCsrApproverArgs, cluster: TalosClusterArgs) -> 
     """Keys as in postfinance/kubelet-csr-approver `charts/kubelet-csr-approver/values.yaml` at v1.2.14."""
     return {
         "providerRegex": provider_regex(cluster),
-        "providerIpPrefixes": [cluster.network.cidr],
+        "providerIpPrefixes": [str(cluster.network.cidr)],
         "bypassDnsResolution": args.bypass_dns_resolution,
         "replicas": args.replicas,
         "resources": args.resources.to_k8s(),
