@@ -116,7 +116,10 @@ def test_bad_environment_file_is_one_line_per_problem(tmp_path):
     bad.write_text(yaml.safe_dump(config))
     result = generate(tmp_path / "out", bad, "bad")
     assert result.returncode == 2
-    assert "config error: idp:global.support[0].email: a support contact needs at least one of email, chat or url" in result.stderr
+    assert re.match(
+        rf"^{re.escape(str(bad))}:\d+: idp:global.support\[0\].email: a support contact needs at least one of email, chat or url$",
+        result.stderr.strip(),
+    ), result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()
 
 

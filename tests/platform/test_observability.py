@@ -126,7 +126,7 @@ def test_talos_binds_the_control_plane_metrics_the_scrapes_use(schemas):
     from components.talos.patches import node_patches
 
     cluster = _validate(lab_config()).config.vms.cluster
-    assert [n.ip for n in cluster.control_planes] == CONTROL_PLANE_IPS
+    assert [str(n.ip) for n in cluster.control_planes] == CONTROL_PLANE_IPS
     for node in cluster.nodes:
         patches = dict(node_patches(cluster, node))
         if node.role != "controlplane":
