@@ -11,26 +11,27 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
+import gc
 import importlib
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
-import pulumi
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
+from pulumi.output import Unknown
+from pulumi.runtime.proto import provider_pb2, resource_pb2
 from pulumi.runtime.stack import run_in_stack
 
 from stacks.config import LAYERS, NAMESPACE, SECRET_KEYS
+from stacks.sdk import is_secret_envelope
 
 SECRET = "[secret]"
 UNKNOWN = "[unknown]"
 PROJECT = "idp"
-
-
-def is_secret_envelope(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
 
 
 def mask(value: Any) -> Any:
@@ -199,8 +200,42 @@ FAKE_CALLS = {
 }
 
 
+def _resolved(awaitable: Any) -> Any:
+    """The result of a coroutine that never waits, such as serializing plain data.
+
+    The mock monitor answers on the event loop's own thread (see `_InlineExecutor`), where
+    blocking on the loop is impossible; what it serializes is plain data the mocks returned, so
+    the SDK's serializer completes in one step. Anything that would wait is a bug, said loudly.
+    """
+    try:
+        awaitable.send(None)
+    except StopIteration as done:
+        return done.value
+    awaitable.close()
+    raise RuntimeError("mock provider state must be plain data, not outputs or awaitables")
+
+
+def _serialize(value: dict) -> Any:
+    return _resolved(rpc.serialize_properties(value, {}))
+
+
+def _without_unknowns(value: Any) -> Any:
+    """What `deserialize_properties` gives without keep_unknowns: unknowns dropped from maps, None in lists."""
+    if isinstance(value, dict):
+        return {k: _without_unknowns(v) for k, v in value.items() if not isinstance(v, Unknown)}
+    if isinstance(value, list):
+        return [None if isinstance(v, Unknown) else _without_unknowns(v) for v in value]
+    return value
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
-    """The SDK's mock monitor, also keeping parent, protect and raw (still secret-wrapped) inputs."""
+    """The SDK's mock monitor, also keeping parent, protect and raw (still secret-wrapped) inputs.
+
+    It answers exactly as `MockMonitor` does and calls the same `Mocks` methods with the same
+    arguments, with two differences that only save time: each request is deserialized once
+    (the recording and the mocks share it), and the answer is serialized without pumping the
+    event loop, so the monitor can run inline on the loop's thread.
+    """
 
     def __init__(self, mocks: FakeProviders, project: str, stack: str):
         super().__init__(mocks)
@@ -209,34 +244,120 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.stack_outputs: dict = {}
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
-        # The SDK's version reads project and stack from context variables, which the monitor's
-        # worker threads do not see; use the values this run was started with.
+        # The SDK's version reads project and stack from context variables; use the values this
+        # run was started with, whichever thread or context the request arrives on.
         if parent:
             type_ = parent.split("::")[2].split("$").pop() + "$" + type_
         return "urn:pulumi:" + "::".join([self.stack, self.project, type_, name])
 
+    @staticmethod
+    def _inputs(struct: Any) -> tuple[dict, dict]:
+        """(recorded inputs with unknowns kept, the inputs `MockMonitor` would pass to the mocks)."""
+        recorded = rpc.deserialize_properties(struct, keep_unknowns=True)
+        if not rpc.struct_contains_unknowns(struct):
+            return recorded, recorded
+        return recorded, _without_unknowns(recorded)
+
     def RegisterResource(self, request):
-        response = super().RegisterResource(request)
-        if request.type != "pulumi:pulumi:Stack":
-            inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
-            self.registrations.append(
-                Registration(
-                    urn=response.urn,
-                    type=request.type,
-                    name=request.name,
-                    parent=request.parent,
-                    protect=bool(request.protect),
-                    custom=bool(request.custom),
-                    inputs=inputs,
-                    depends_on=list(request.dependencies),
-                )
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == "pulumi:pulumi:Stack":
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+        recorded, inputs = self._inputs(request.object)
+        self.registrations.append(
+            Registration(
+                urn=urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent,
+                protect=bool(request.protect),
+                custom=bool(request.custom),
+                inputs=recorded,
+                depends_on=list(request.dependencies),
             )
-        return response
+        )
+        args = pulumi_mocks.MockResourceArgs(
+            typ=request.type,
+            name=request.name,
+            inputs=inputs,
+            provider=request.provider,
+            resource_id=request.importId,
+            custom=request.custom or False,
+        )
+        id_, state = self.mocks.new_resource(args)
+        obj_proto = _serialize(state)
+        self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, id_, state)
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=obj_proto)
+
+    def ReadResource(self, request):
+        _, state = self._inputs(request.properties)
+        args = pulumi_mocks.MockResourceArgs(
+            typ=request.type,
+            name=request.name,
+            inputs=state,
+            provider=request.provider,
+            resource_id=request.id,
+        )
+        id_, state = self.mocks.new_resource(args)
+        props_proto = _serialize(state)
+        urn = self.make_urn(request.parent, request.type, request.name)
+        self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, id_, state)
+        return resource_pb2.ReadResourceResponse(urn=urn, properties=props_proto)
+
+    def Invoke(self, request):
+        args = rpc.deserialize_properties(request.args)
+        if request.tok == "pulumi:pulumi:getResource":
+            registered = self.resources.get(args["urn"])
+            if registered is None:
+                raise Exception(f"unknown resource {args['urn']}")
+            return resource_pb2.ResourceInvokeResponse(failures=None, **{"return": _serialize(registered._asdict())})
+        answer = self.mocks.call(pulumi_mocks.MockCallArgs(token=request.tok, args=args, provider=request.provider))
+        if isinstance(answer, dict):
+            ret, failures = answer, None
+        else:
+            ret, failures = answer[0], [provider_pb2.CheckFailure(property=p, reason=r) for p, r in answer[1]]
+        return resource_pb2.ResourceInvokeResponse(failures=failures, **{"return": _serialize(ret)})
 
     def RegisterResourceOutputs(self, request):
         if "::pulumi:pulumi:Stack::" in request.urn:
             self.stack_outputs = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
         return super().RegisterResourceOutputs(request)
+
+
+class _InlineExecutor(concurrent.futures.ThreadPoolExecutor):
+    """The event loop's default executor for a render: runs each job at once, on the loop's thread.
+
+    The SDK hands every monitor request to the loop's default executor. Our monitor never blocks
+    and never waits on the loop, so a thread hop buys nothing but a context switch per resource.
+    """
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task, as a worker thread would
+            future.set_exception(exc)
+        return future
+
+
+@contextmanager
+def deferred_gc() -> Iterator[None]:
+    """No cyclic garbage collection while a layer registers its resources; restored afterwards.
+
+    The program allocates hundreds of thousands of long-lived objects (Outputs, futures, protobuf
+    messages) and few cycles worth collecting early; left on, the collector rescans all of them
+    again and again and takes about half the wall time. What is alive before the run (modules,
+    config, upstream results) is frozen so no later collection scans it; the run's own garbage is
+    collected normally once collection is back on.
+    """
+    was_enabled = gc.isenabled()
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        if was_enabled:
+            gc.enable()
 
 
 def config_for_run(file_config: dict[str, Any]) -> tuple[dict[str, str], list[str], list[str]]:
@@ -290,9 +411,11 @@ def run_layer(
     runtime_config.set_all_config(dict(config), list(secret_keys))
     module = importlib.import_module(f"stacks.{layer}")
     loop = asyncio.new_event_loop()
+    loop.set_default_executor(_InlineExecutor(max_workers=1))
     asyncio.set_event_loop(loop)
     try:
-        loop.run_until_complete(run_in_stack(lambda: module.main(env)))
+        with deferred_gc():
+            loop.run_until_complete(run_in_stack(lambda: module.main(env)))
     finally:
         settings.set_root_resource(None)  # type: ignore[arg-type]
         loop.close()
