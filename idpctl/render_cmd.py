@@ -156,7 +156,8 @@ def render(config_file: Path, env_name: str, layer: str, out: Path) -> None:
     try:
         validate_file(config_file, env_name)
         layers = list(LAYERS) if layer == "all" else [layer]
-        results, missing = run_layers(layers, env_name, read_file_config(config_file))
+        # The command ends after writing, so the render's garbage is left to process exit.
+        results, missing = run_layers(layers, env_name, read_file_config(config_file), reclaim=False)
     except ConfigError as exc:
         for line in exc.lines:
             click.echo(line, err=True)

@@ -22,6 +22,7 @@ from typing import Any, Iterator
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
+from google.protobuf import struct_pb2
 from pulumi.output import Unknown
 from pulumi.runtime.proto import provider_pb2, resource_pb2
 from pulumi.runtime.stack import run_in_stack
@@ -215,8 +216,40 @@ def _resolved(awaitable: Any) -> Any:
     raise RuntimeError("mock provider state must be plain data, not outputs or awaitables")
 
 
-def _serialize(value: dict) -> Any:
-    return _resolved(rpc.serialize_properties(value, {}))
+_PLAIN = frozenset({str, bool, int, float, type(None)})
+
+
+def _is_plain(value: Any) -> bool:
+    """Only dicts with string keys, lists, strings, numbers, booleans and None, all the way down."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            if not all(type(key) is str for key in item):
+                return False
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+        elif kind not in _PLAIN:
+            return False
+    return True
+
+
+def _serialize(state: dict) -> struct_pb2.Struct:
+    """The mock's answer as the SDK's `serialize_properties` gives it.
+
+    For plain data (what the mocks return nearly always, secret envelopes included) that is the
+    data itself with top-level None properties left out, which is built here directly; anything
+    else (resources, assets, unknowns) goes through the SDK's serializer.
+    """
+    if _is_plain(state):
+        struct = struct_pb2.Struct()
+        for key, value in state.items():
+            if value is not None:
+                struct[key] = value
+        return struct
+    return _resolved(rpc.serialize_properties(state, {}))
 
 
 def _without_unknowns(value: Any) -> Any:
@@ -340,22 +373,28 @@ class _InlineExecutor(concurrent.futures.ThreadPoolExecutor):
 
 
 @contextmanager
-def deferred_gc() -> Iterator[None]:
-    """No cyclic garbage collection while a layer registers its resources; restored afterwards.
+def deferred_gc(reclaim: bool = True) -> Iterator[None]:
+    """No cyclic garbage collection while a layer registers its resources.
 
-    The program allocates hundreds of thousands of long-lived objects (Outputs, futures, protobuf
-    messages) and few cycles worth collecting early; left on, the collector rescans all of them
-    again and again and takes about half the wall time. What is alive before the run (modules,
-    config, upstream results) is frozen so no later collection scans it; the run's own garbage is
-    collected normally once collection is back on.
+    The SDK allocates about a thousand tracked objects per resource (Outputs, futures, protobuf
+    messages), nearly all alive until the layer ends; left on, the collector rescans the growing
+    heap again and again and takes about half the wall time of a render. Reference counting
+    still frees everything that is not in a cycle.
+
+    Afterwards, `reclaim=True` collects the run's cyclic garbage in one pass over what the run
+    allocated (for long-lived processes: tests, the benchmark's parent); `reclaim=False` freezes
+    it instead, so no later collection scans it, for a process that ends after the render.
+    Collection is switched back on as it was either way.
     """
     was_enabled = gc.isenabled()
-    gc.freeze()
     gc.disable()
     try:
         yield
     finally:
-        gc.unfreeze()
+        if reclaim:
+            gc.collect(0)
+        else:
+            gc.freeze()
         if was_enabled:
             gc.enable()
 
@@ -390,8 +429,13 @@ def run_layer(
     config: dict[str, str],
     secret_keys: list[str],
     upstream: dict[str, LayerResult] | None = None,
+    reclaim: bool = True,
 ) -> LayerResult:
-    """Run `stacks/<layer>.py` for `<env>-<layer>` under mocks; raise what the program raises."""
+    """Run `stacks/<layer>.py` for `<env>-<layer>` under mocks; raise what the program raises.
+
+    `reclaim=False` leaves the run's cyclic garbage frozen instead of collecting it (see
+    `deferred_gc`): for a process that exits after the render, such as `idpctl render`.
+    """
     stack = f"{env}-{layer}"
     mocks = FakeProviders(upstream or {})
     monitor = RecordingMonitor(mocks, PROJECT, stack)
@@ -410,23 +454,25 @@ def run_layer(
     settings.set_root_resource(None)  # type: ignore[arg-type]
     runtime_config.set_all_config(dict(config), list(secret_keys))
     module = importlib.import_module(f"stacks.{layer}")
-    loop = asyncio.new_event_loop()
-    loop.set_default_executor(_InlineExecutor(max_workers=1))
-    asyncio.set_event_loop(loop)
-    try:
-        with deferred_gc():
+    with deferred_gc(reclaim):
+        loop = asyncio.new_event_loop()
+        loop.set_default_executor(_InlineExecutor(max_workers=1))
+        asyncio.set_event_loop(loop)
+        try:
             loop.run_until_complete(run_in_stack(lambda: module.main(env)))
-    finally:
-        settings.set_root_resource(None)  # type: ignore[arg-type]
-        loop.close()
+        finally:
+            settings.set_root_resource(None)  # type: ignore[arg-type]
+            loop.close()
     return LayerResult(layer, stack, monitor.registrations, monitor.stack_outputs, mocks.calls)
 
 
-def run_layers(layers: list[str], env: str, file_config: dict[str, Any]) -> tuple[dict[str, LayerResult], list[str]]:
+def run_layers(
+    layers: list[str], env: str, file_config: dict[str, Any], reclaim: bool = True
+) -> tuple[dict[str, LayerResult], list[str]]:
     """Run the given layers and every layer before them, in runner order."""
     config, secret_keys, missing = config_for_run(file_config)
     last = max(LAYERS.index(layer) for layer in layers)
     results: dict[str, LayerResult] = {}
     for layer in LAYERS[: last + 1]:
-        results[layer] = run_layer(layer, env, config, secret_keys, upstream=results)
+        results[layer] = run_layer(layer, env, config, secret_keys, upstream=results, reclaim=reclaim)
     return {k: v for k, v in results.items() if k in layers}, missing
