@@ -19,11 +19,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from google.protobuf import struct_pb2
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
-from google.protobuf import struct_pb2
-from pulumi.output import Unknown
 from pulumi.runtime.proto import provider_pb2, resource_pb2
 from pulumi.runtime.stack import run_in_stack
 
@@ -252,15 +251,6 @@ def _serialize(state: dict) -> struct_pb2.Struct:
     return _resolved(rpc.serialize_properties(state, {}))
 
 
-def _without_unknowns(value: Any) -> Any:
-    """What `deserialize_properties` gives without keep_unknowns: unknowns dropped from maps, None in lists."""
-    if isinstance(value, dict):
-        return {k: _without_unknowns(v) for k, v in value.items() if not isinstance(v, Unknown)}
-    if isinstance(value, list):
-        return [None if isinstance(v, Unknown) else _without_unknowns(v) for v in value]
-    return value
-
-
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """The SDK's mock monitor, also keeping parent, protect and raw (still secret-wrapped) inputs.
 
@@ -285,11 +275,15 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
     @staticmethod
     def _inputs(struct: Any) -> tuple[dict, dict]:
-        """(recorded inputs with unknowns kept, the inputs `MockMonitor` would pass to the mocks)."""
+        """(recorded inputs with unknowns kept, the inputs `MockMonitor` passes to the mocks).
+
+        The two differ only where a value is unknown, which a render without a preview never
+        sends; only then is the request deserialized a second time, exactly as the SDK does.
+        """
         recorded = rpc.deserialize_properties(struct, keep_unknowns=True)
         if not rpc.struct_contains_unknowns(struct):
             return recorded, recorded
-        return recorded, _without_unknowns(recorded)
+        return recorded, rpc.deserialize_properties(struct)
 
     def RegisterResource(self, request):
         urn = self.make_urn(request.parent, request.type, request.name)
@@ -376,13 +370,13 @@ class _InlineExecutor(concurrent.futures.ThreadPoolExecutor):
 def deferred_gc(reclaim: bool = True) -> Iterator[None]:
     """No cyclic garbage collection while a layer registers its resources.
 
-    The SDK allocates about a thousand tracked objects per resource (Outputs, futures, protobuf
+    The SDK allocates a few hundred tracked objects per resource (Outputs, futures, protobuf
     messages), nearly all alive until the layer ends; left on, the collector rescans the growing
     heap again and again and takes about half the wall time of a render. Reference counting
     still frees everything that is not in a cycle.
 
     Afterwards, `reclaim=True` collects the run's cyclic garbage in one pass over what the run
-    allocated (for long-lived processes: tests, the benchmark's parent); `reclaim=False` freezes
+    allocated (for long-lived processes such as the test suite); `reclaim=False` freezes
     it instead, so no later collection scans it, for a process that ends after the render.
     Collection is switched back on as it was either way.
     """

@@ -13,6 +13,7 @@ import json
 
 import pytest
 import yaml
+from google.protobuf import struct_pb2
 from pulumi.output import Unknown
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
@@ -104,6 +105,14 @@ def test_plain_answers_are_the_structs_the_sdk_serializer_builds(render):
     assert all(runtime._is_plain(state) for state in states)
     for state in states:
         assert runtime._serialize(state) == _sdk_serialize(state)
+
+
+def test_unknown_inputs_are_recorded_and_reach_the_mocks_as_the_sdk_passes_them():
+    struct = struct_pb2.Struct()
+    struct.update({"known": "x", "later": rpc.UNKNOWN, "list": ["a", rpc.UNKNOWN]})
+    recorded, inputs = runtime.RecordingMonitor._inputs(struct)
+    assert isinstance(recorded["later"], Unknown) and isinstance(recorded["list"][1], Unknown)
+    assert inputs == rpc.deserialize_properties(struct) == {"known": "x", "list": ["a", None]}
 
 
 def test_answers_that_are_not_plain_data_go_through_the_sdk_serializer():
