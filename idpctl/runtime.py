@@ -15,9 +15,10 @@ import concurrent.futures
 import gc
 import importlib
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from google.protobuf import struct_pb2
 from pulumi.runtime import config as runtime_config

@@ -12,7 +12,8 @@ changes what they mean, so an SDK upgrade that breaks either shows up there and 
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import rpc

@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parent.parent
 def imported_modules(*args: str) -> list[str]:
     """Module names `python -X importtime -m idpctl ARGS` reports importing (the command must succeed)."""
     run = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "idpctl", *args], cwd=REPO, capture_output=True, text=True, timeout=120
+        [sys.executable, "-X", "importtime", "-m", "idpctl", *args], cwd=REPO, capture_output=True, text=True, timeout=120, check=False
     )
     assert run.returncode == 0, run.stderr[-2000:]
     return [line.rsplit("|", 1)[1].strip() for line in run.stderr.splitlines() if line.startswith("import time:")]
@@ -38,7 +38,7 @@ def test_render_still_imports_the_sdk_it_runs():
 
 
 def test_help_lists_every_command_without_running_them():
-    run = subprocess.run([sys.executable, "-m", "idpctl", "--help"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    run = subprocess.run([sys.executable, "-m", "idpctl", "--help"], cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
     assert run.returncode == 0, run.stderr
     commands = run.stdout.split("Commands:", 1)[1].split()
     for name in ("app", "ca", "project", "render", "validate"):
@@ -46,6 +46,6 @@ def test_help_lists_every_command_without_running_them():
 
 
 def test_an_unknown_command_is_a_usage_error():
-    run = subprocess.run([sys.executable, "-m", "idpctl", "rendr"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    run = subprocess.run([sys.executable, "-m", "idpctl", "rendr"], cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
     assert run.returncode == 2
     assert "No such command 'rendr'" in run.stderr and "Traceback" not in run.stderr

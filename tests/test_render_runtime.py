@@ -11,6 +11,7 @@ import concurrent.futures
 import gc
 import json
 
+import pulumi
 import pytest
 import yaml
 from google.protobuf import struct_pb2
@@ -133,7 +134,7 @@ def test_collection_is_switched_back_on_after_a_render(lab_config, reclaim):
 
 def test_collection_is_switched_back_on_when_the_program_fails(lab_config):
     config, secret_keys, _ = runtime.config_for_run(lab_config)
-    with pytest.raises(Exception):
+    with pytest.raises(pulumi.RunError, match="missing output"):
         runtime.run_layer("platform", "lab", config, secret_keys)  # no upstream stacks: fails fast
     assert gc.isenabled()
 
