@@ -2,7 +2,7 @@
 
 Output (stable contract, later features add files but never change these):
 - `DIR/resources.json`: every registered resource `{urn, type, name, parent, protect, inputs}`,
-  values the program marked secret replaced by "[secret]";
+  values the program marked secret replaced by "[secret]", layer by layer in URN order;
 - `DIR/exports.json`: each layer's stack outputs, masked the same way;
 - `DIR/manifests/<layer>/<kind>-<namespace>-<name>.yaml`: one file per Kubernetes object the
   program declares directly (Helm releases are in resources.json, not expanded);
