@@ -14,12 +14,9 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import pytest
+
 from idpctl.runtime import LayerResult, config_for_run, run_layer, run_layers
-from stacks.sdk import secret_envelope as _envelope
-
-
-def secret_envelope(value: Any) -> dict:
-    return _envelope(value)
+from stacks.sdk import secret_envelope
 
 
 def platform_exports(domain: str = "lab.idp.internal") -> dict[str, Any]:
