@@ -41,9 +41,10 @@ test-fast: venv ## lint, type-check and the tests that need no real engine
 	$(PY) -m mypy
 	$(PY) -m pytest -q -m "not engine"
 
-test: venv ## everything: lint, type-check, toolchain (when it can) and the whole suite
+test: venv ## everything: lint, type-check, system packages and toolchain (when it can), the whole suite
 	$(PY) -m ruff check .
 	$(PY) -m mypy
+	bash scripts/system-packages.sh
 	@if [ -f scripts/toolchain.sh ]; then bash scripts/toolchain.sh || echo "toolchain: incomplete, real-engine tests will skip"; fi
 	$(PY) -m pytest -q
 
@@ -57,7 +58,7 @@ portal: venv ## build the developer portal of Pulumi.$(ENV).yaml into site/ (MkD
 	$(PY) -m mkdocs build --quiet --site-dir site
 
 portal-test: venv ## the portal as a reader sees it: built, served on 127.0.0.1, loaded in headless Chromium
-	bash scripts/portal-browser.sh
+	bash scripts/system-packages.sh
 	$(PY) -m pytest -q tests/docs
 
 clean: ## remove render output, the built portal and caches (never the venv)

@@ -2,7 +2,7 @@
 
 Output (stable contract, later features add files but never change these):
 - `DIR/resources.json`: every registered resource `{urn, type, name, parent, protect, inputs}`,
-  values the program marked secret replaced by "[secret]";
+  values the program marked secret replaced by "[secret]", layer by layer in URN order;
 - `DIR/exports.json`: each layer's stack outputs, masked the same way;
 - `DIR/manifests/<layer>/<kind>-<namespace>-<name>.yaml`: one file per Kubernetes object the
   program declares directly (Helm releases are in resources.json, not expanded);
@@ -22,6 +22,7 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import click
@@ -37,6 +38,41 @@ from stacks.config import LAYERS
 from stacks.loading import ConfigError, load_environment
 
 TALOS_CONFIG_CALL = "talos:machine/getConfiguration:getConfiguration"
+
+# libyaml's emitter when PyYAML was built with it: about 3x faster than the pure-Python one.
+FastDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def _has_escaped_string(obj: object) -> bool:
+    """True if a key or value holds a line break, control or non-ASCII character.
+
+    Only such strings are written double-quoted, and there libyaml folds long lines at other
+    places than PyYAML's own emitter: the same data in different bytes. Everything else comes
+    out byte for byte the same from both.
+    """
+    stack: list[Any] = [obj]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str:
+            if not (item.isascii() and item.isprintable()):
+                return True
+        elif kind is dict:
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+    return False
+
+
+def to_yaml(obj: dict) -> str:
+    """One manifest as YAML, keys in the order the program declared them.
+
+    The few objects with escaped strings (dashboards, embedded JSON) go through PyYAML's own
+    emitter, so a render's files do not depend on whether libyaml is installed.
+    """
+    dumper = yaml.SafeDumper if _has_escaped_string(obj) else FastDumper
+    return yaml.dump(obj, Dumper=dumper, sort_keys=False)
 
 
 def kubernetes_objects(result: LayerResult) -> list[dict]:
@@ -94,12 +130,14 @@ def write_render(out: Path, results: dict[str, LayerResult]) -> None:
     resources: list[dict] = []
     exports: dict[str, dict] = {}
     for layer, result in results.items():
-        resources.extend(reg.masked() for reg in result.resources)
+        # Registration order depends on how the SDK's tasks interleave; sorted, two renders of
+        # the same environment file give the same file.
+        resources.extend(sorted((reg.masked() for reg in result.resources), key=lambda r: r["urn"]))
         exports[result.stack] = result.masked_exports()
         layer_dir = out / "manifests" / layer
         layer_dir.mkdir(parents=True, exist_ok=True)
         for obj in kubernetes_objects(result):
-            (layer_dir / manifest_filename(obj)).write_text(yaml.safe_dump(obj, sort_keys=False))
+            (layer_dir / manifest_filename(obj)).write_text(to_yaml(obj))
         patches = talos_patches(result)
         if patches:
             (out / "talos").mkdir(exist_ok=True)
@@ -151,8 +189,9 @@ def render(
         check(out, force)
         layers = list(LAYERS) if layer == "all" else [layer]
         # Every layer up to the last one asked for runs (in runner order); all of them are checked
-        # for integrity together, since a layer uses what the earlier ones create.
-        ran, missing = run_layers(list(LAYERS[: max(LAYERS.index(x) for x in layers) + 1]), env_name, file_config)
+        # for integrity together, since a layer uses what the earlier ones create. The command
+        # ends after writing, so the render's garbage is left to process exit.
+        ran, missing = run_layers(list(LAYERS[: max(LAYERS.index(x) for x in layers) + 1]), env_name, file_config, reclaim=False)
         results = {k: v for k, v in ran.items() if k in layers}
         before = claim(out, force)
     except (ConfigError, OutDirError) as exc:

@@ -11,25 +11,28 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
+import gc
 import importlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from google.protobuf import struct_pb2
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
+from pulumi.runtime.proto import provider_pb2, resource_pb2
 from pulumi.runtime.stack import run_in_stack
 
 from stacks.config import LAYERS, NAMESPACE, SECRET_KEYS
+from stacks.sdk import is_secret_envelope
 
 SECRET = "[secret]"
 UNKNOWN = "[unknown]"
 PROJECT = "idp"
-
-
-def is_secret_envelope(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
 
 
 def mask(value: Any) -> Any:
@@ -198,8 +201,65 @@ FAKE_CALLS = {
 }
 
 
+def _resolved(awaitable: Any) -> Any:
+    """The result of a coroutine that never waits, such as serializing plain data.
+
+    The mock monitor answers on the event loop's own thread (see `_InlineExecutor`), where
+    blocking on the loop is impossible; what it serializes is plain data the mocks returned, so
+    the SDK's serializer completes in one step. Anything that would wait is a bug, said loudly.
+    """
+    try:
+        awaitable.send(None)
+    except StopIteration as done:
+        return done.value
+    awaitable.close()
+    raise RuntimeError("mock provider state must be plain data, not outputs or awaitables")
+
+
+_PLAIN = frozenset({str, bool, int, float, type(None)})
+
+
+def _is_plain(value: Any) -> bool:
+    """Only dicts with string keys, lists, strings, numbers, booleans and None, all the way down."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            if not all(type(key) is str for key in item):
+                return False
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+        elif kind not in _PLAIN:
+            return False
+    return True
+
+
+def _serialize(state: dict) -> struct_pb2.Struct:
+    """The mock's answer as the SDK's `serialize_properties` gives it.
+
+    For plain data (what the mocks return nearly always, secret envelopes included) that is the
+    data itself with top-level None properties left out, which is built here directly; anything
+    else (resources, assets, unknowns) goes through the SDK's serializer.
+    """
+    if _is_plain(state):
+        struct = struct_pb2.Struct()
+        for key, value in state.items():
+            if value is not None:
+                struct[key] = value
+        return struct
+    return _resolved(rpc.serialize_properties(state, {}))
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
-    """The SDK's mock monitor, also keeping parent, protect and raw (still secret-wrapped) inputs."""
+    """The SDK's mock monitor, also keeping parent, protect and raw (still secret-wrapped) inputs.
+
+    It answers exactly as `MockMonitor` does and calls the same `Mocks` methods with the same
+    arguments, with two differences that only save time: each request is deserialized once
+    (the recording and the mocks share it), and the answer is serialized without pumping the
+    event loop, so the monitor can run inline on the loop's thread.
+    """
 
     def __init__(self, mocks: FakeProviders, project: str, stack: str):
         super().__init__(mocks)
@@ -208,34 +268,130 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.stack_outputs: dict = {}
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
-        # The SDK's version reads project and stack from context variables, which the monitor's
-        # worker threads do not see; use the values this run was started with.
+        # The SDK's version reads project and stack from context variables; use the values this
+        # run was started with, whichever thread or context the request arrives on.
         if parent:
             type_ = parent.split("::")[2].split("$").pop() + "$" + type_
         return "urn:pulumi:" + "::".join([self.stack, self.project, type_, name])
 
+    @staticmethod
+    def _inputs(struct: Any) -> tuple[dict, dict]:
+        """(recorded inputs with unknowns kept, the inputs `MockMonitor` passes to the mocks).
+
+        The two differ only where a value is unknown, which a render without a preview never
+        sends; only then is the request deserialized a second time, exactly as the SDK does.
+        """
+        recorded = rpc.deserialize_properties(struct, keep_unknowns=True)
+        if not rpc.struct_contains_unknowns(struct):
+            return recorded, recorded
+        return recorded, rpc.deserialize_properties(struct)
+
     def RegisterResource(self, request):
-        response = super().RegisterResource(request)
-        if request.type != "pulumi:pulumi:Stack":
-            inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
-            self.registrations.append(
-                Registration(
-                    urn=response.urn,
-                    type=request.type,
-                    name=request.name,
-                    parent=request.parent,
-                    protect=bool(request.protect),
-                    custom=bool(request.custom),
-                    inputs=inputs,
-                    depends_on=list(request.dependencies),
-                )
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == "pulumi:pulumi:Stack":
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+        recorded, inputs = self._inputs(request.object)
+        self.registrations.append(
+            Registration(
+                urn=urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent,
+                protect=bool(request.protect),
+                custom=bool(request.custom),
+                inputs=recorded,
+                depends_on=list(request.dependencies),
             )
-        return response
+        )
+        args = pulumi_mocks.MockResourceArgs(
+            typ=request.type,
+            name=request.name,
+            inputs=inputs,
+            provider=request.provider,
+            resource_id=request.importId,
+            custom=request.custom or False,
+        )
+        id_, state = self.mocks.new_resource(args)
+        obj_proto = _serialize(state)
+        self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, id_, state)
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=obj_proto)
+
+    def ReadResource(self, request):
+        _, state = self._inputs(request.properties)
+        args = pulumi_mocks.MockResourceArgs(
+            typ=request.type,
+            name=request.name,
+            inputs=state,
+            provider=request.provider,
+            resource_id=request.id,
+        )
+        id_, state = self.mocks.new_resource(args)
+        props_proto = _serialize(state)
+        urn = self.make_urn(request.parent, request.type, request.name)
+        self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, id_, state)
+        return resource_pb2.ReadResourceResponse(urn=urn, properties=props_proto)
+
+    def Invoke(self, request):
+        args = rpc.deserialize_properties(request.args)
+        if request.tok == "pulumi:pulumi:getResource":
+            registered = self.resources.get(args["urn"])
+            if registered is None:
+                raise Exception(f"unknown resource {args['urn']}")
+            return resource_pb2.ResourceInvokeResponse(failures=None, **{"return": _serialize(registered._asdict())})
+        answer = self.mocks.call(pulumi_mocks.MockCallArgs(token=request.tok, args=args, provider=request.provider))
+        if isinstance(answer, dict):
+            ret, failures = answer, None
+        else:
+            ret, failures = answer[0], [provider_pb2.CheckFailure(property=p, reason=r) for p, r in answer[1]]
+        return resource_pb2.ResourceInvokeResponse(failures=failures, **{"return": _serialize(ret)})
 
     def RegisterResourceOutputs(self, request):
         if "::pulumi:pulumi:Stack::" in request.urn:
             self.stack_outputs = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
         return super().RegisterResourceOutputs(request)
+
+
+class _InlineExecutor(concurrent.futures.ThreadPoolExecutor):
+    """The event loop's default executor for a render: runs each job at once, on the loop's thread.
+
+    The SDK hands every monitor request to the loop's default executor. Our monitor never blocks
+    and never waits on the loop, so a thread hop buys nothing but a context switch per resource.
+    """
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task, as a worker thread would
+            future.set_exception(exc)
+        return future
+
+
+@contextmanager
+def deferred_gc(reclaim: bool = True) -> Iterator[None]:
+    """No cyclic garbage collection while a layer registers its resources.
+
+    The SDK allocates a few hundred tracked objects per resource (Outputs, futures, protobuf
+    messages), nearly all alive until the layer ends; left on, the collector rescans the growing
+    heap again and again and takes about half the wall time of a render. Reference counting
+    still frees everything that is not in a cycle.
+
+    Afterwards, `reclaim=True` collects the run's cyclic garbage in one pass over what the run
+    allocated (for long-lived processes such as the test suite); `reclaim=False` freezes
+    it instead, so no later collection scans it, for a process that ends after the render.
+    Collection is switched back on as it was either way.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if reclaim:
+            gc.collect(0)
+        else:
+            gc.freeze()
+        if was_enabled:
+            gc.enable()
 
 
 def config_for_run(file_config: dict[str, Any]) -> tuple[dict[str, str], list[str], list[str]]:
@@ -268,8 +424,13 @@ def run_layer(
     config: dict[str, str],
     secret_keys: list[str],
     upstream: dict[str, LayerResult] | None = None,
+    reclaim: bool = True,
 ) -> LayerResult:
-    """Run `stacks/<layer>.py` for `<env>-<layer>` under mocks; raise what the program raises."""
+    """Run `stacks/<layer>.py` for `<env>-<layer>` under mocks; raise what the program raises.
+
+    `reclaim=False` leaves the run's cyclic garbage frozen instead of collecting it (see
+    `deferred_gc`): for a process that exits after the render, such as `idpctl render`.
+    """
     stack = f"{env}-{layer}"
     mocks = FakeProviders(upstream or {})
     monitor = RecordingMonitor(mocks, PROJECT, stack)
@@ -288,21 +449,25 @@ def run_layer(
     settings.set_root_resource(None)  # type: ignore[arg-type]
     runtime_config.set_all_config(dict(config), list(secret_keys))
     module = importlib.import_module(f"stacks.{layer}")
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    try:
-        loop.run_until_complete(run_in_stack(lambda: module.main(env)))
-    finally:
-        settings.set_root_resource(None)  # type: ignore[arg-type]
-        loop.close()
+    with deferred_gc(reclaim):
+        loop = asyncio.new_event_loop()
+        loop.set_default_executor(_InlineExecutor(max_workers=1))
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(run_in_stack(lambda: module.main(env)))
+        finally:
+            settings.set_root_resource(None)  # type: ignore[arg-type]
+            loop.close()
     return LayerResult(layer, stack, monitor.registrations, monitor.stack_outputs, mocks.calls)
 
 
-def run_layers(layers: list[str], env: str, file_config: dict[str, Any]) -> tuple[dict[str, LayerResult], list[str]]:
+def run_layers(
+    layers: list[str], env: str, file_config: dict[str, Any], reclaim: bool = True
+) -> tuple[dict[str, LayerResult], list[str]]:
     """Run the given layers and every layer before them, in runner order."""
     config, secret_keys, missing = config_for_run(file_config)
     last = max(LAYERS.index(layer) for layer in layers)
     results: dict[str, LayerResult] = {}
     for layer in LAYERS[: last + 1]:
-        results[layer] = run_layer(layer, env, config, secret_keys, upstream=results)
+        results[layer] = run_layer(layer, env, config, secret_keys, upstream=results, reclaim=reclaim)
     return {k: v for k, v in results.items() if k in layers}, missing

@@ -11,6 +11,7 @@ from pulumi.runtime import config as runtime_config
 
 from stacks.config import LAYERS
 from stacks.loading import ConfigError, Environment, load_environment, require_secrets
+from stacks.sdk import secret_config_keys
 
 
 def parse_stack_name(stack: str) -> tuple[str, str]:
@@ -26,7 +27,7 @@ def _raw_config() -> tuple[dict[str, object], set[str]]:
     """Every config key the engine (or the render) passed to the program, and which are secret."""
     values: dict[str, object] = dict(runtime_config.get_config_env())
     values.update(runtime_config.CONFIG.get())
-    secret_keys = set(runtime_config.get_config_secret_keys_env()) | set(runtime_config._SECRET_KEYS.get())
+    secret_keys = secret_config_keys(values)
     return values, secret_keys
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from components.golden_path.chart import CHART_NAME, chart_version
 from components.golden_path.environments import Env, namespace
-from components.platform.chart import namespace_labels
+from components.labels import namespace_labels
 from components.tenant.labels import PREVIEW_LABEL, PROJECT_LABEL
 
 ARGOCD_NAMESPACE = "argocd"

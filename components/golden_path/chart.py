@@ -11,10 +11,12 @@ import copy
 import functools
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import yaml
+
+if TYPE_CHECKING:
+    import jsonschema
 
 CHART_DIR = Path(__file__).resolve().parents[2] / "charts" / "platform-app"
 CHART_NAME = "platform-app"
@@ -54,6 +56,8 @@ def coalesce(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 def schema_errors(values: dict[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
     """(path, message) of every schema violation of `values` merged over the chart defaults."""
+    import jsonschema  # only values.yaml files are checked against the schema; platform.yaml is not
+
     merged = coalesce(_defaults(), values)
     validator = jsonschema.Draft7Validator(values_schema())
     errors = []

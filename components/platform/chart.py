@@ -21,11 +21,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import ConfigDict, Field, field_validator
 
+from components.labels import MANAGED_BY, namespace_labels, standard_labels  # noqa: F401 - used by the services
 from components.model import K8sName, Model
 
 ARGOCD_NAMESPACE = "argocd"
 PLATFORM_PROJECT = "platform"
-MANAGED_BY = "idp-platform"
 
 
 class ChartRef(Model):
@@ -71,27 +71,6 @@ class PlatformChartArgs(Model):
     pod_security: Literal["restricted", "baseline", "privileged"] = "restricted"
     create_namespace: bool = True
     part_of: str = "idp-platform"
-
-
-def standard_labels(name: str, instance: str, version: str, part_of: str = "idp-platform") -> dict[str, str]:
-    """The `app.kubernetes.io/*` labels every object the platform declares carries."""
-    return {
-        "app.kubernetes.io/name": name,
-        "app.kubernetes.io/instance": instance,
-        "app.kubernetes.io/version": version,
-        "app.kubernetes.io/part-of": part_of,
-        "app.kubernetes.io/managed-by": "pulumi",
-    }
-
-
-def namespace_labels(pod_security: str) -> dict[str, str]:
-    """Pod Security Admission labels; Talos enforces `baseline` on unlabelled namespaces."""
-    return {
-        "pod-security.kubernetes.io/enforce": pod_security,
-        "pod-security.kubernetes.io/audit": pod_security,
-        "pod-security.kubernetes.io/warn": pod_security,
-        "managed-by": MANAGED_BY,
-    }
 
 
 def platform_namespace(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from components.platform.chart import standard_labels
+from components.labels import standard_labels
 
 PROJECT_LABEL = "idp.platform/project"
 ENVIRONMENT_LABEL = "idp.platform/environment"

@@ -3,7 +3,7 @@ Chromium. The catalog must show every lab project and every platform service URL
 programs export (taken from `idpctl render`, not from the page generator), every internal link of
 the built site must resolve, and the architecture diagrams must render.
 
-Chromium is Debian's `chromium` package (`scripts/portal-browser.sh` installs it; `make portal-test`
+Chromium is Debian's `chromium` package (`scripts/system-packages.sh` installs it; `make portal-test`
 runs that first). The screenshot of the catalog stays in the test's temporary directory.
 """
 
@@ -27,7 +27,7 @@ def chromium() -> str:
     for name in ("chromium", "chromium-browser"):
         if path := shutil.which(name):
             return path
-    pytest.skip("chromium is not installed: run `bash scripts/portal-browser.sh` (Debian package `chromium`)")
+    pytest.skip("chromium is not installed: run `bash scripts/system-packages.sh` (Debian package `chromium`)")
 
 
 @pytest.fixture(scope="module")

@@ -43,9 +43,9 @@ from tests.platform.helpers import (
 )
 
 PROMTOOL = shutil.which("promtool")
-needs_promtool = pytest.mark.skipif(PROMTOOL is None, reason="promtool not installed (Debian package `prometheus`)")
+needs_promtool = pytest.mark.skipif(PROMTOOL is None, reason="promtool not installed (Debian package `prometheus`; scripts/system-packages.sh installs it)")
 AMTOOL = shutil.which("amtool")
-needs_amtool = pytest.mark.skipif(AMTOOL is None, reason="amtool not installed (Debian package `prometheus-alertmanager`)")
+needs_amtool = pytest.mark.skipif(AMTOOL is None, reason="amtool not installed (Debian package `prometheus-alertmanager`; scripts/system-packages.sh installs it)")
 MSTEAMSV2_FIELDS = {"webhook_url", "webhook_url_file", "title", "text", "send_resolved", "http_config"}
 """Fields of Alertmanager's `msteamsv2_configs` (Alertmanager 0.28+)."""
 SECRET = "kubernetes:core/v1:Secret"

@@ -14,13 +14,9 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import pytest
-from pulumi.runtime import rpc
 
 from idpctl.runtime import LayerResult, config_for_run, run_layer, run_layers
-
-
-def secret_envelope(value: Any) -> dict:
-    return {rpc._special_sig_key: rpc._special_secret_sig, "value": value}
+from stacks.sdk import secret_envelope
 
 
 def platform_exports(domain: str = "lab.idp.internal") -> dict[str, Any]:
