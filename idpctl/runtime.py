@@ -178,6 +178,11 @@ FAKE_STATE = {
     "kubernetes:core/v1:Secret": lambda a: {"data": {"ca.crt": MOCK_ROOT_CA_B64, "tls.crt": MOCK_ROOT_CA_B64}}
     if a.resource_id
     else {},
+    # Vault generates the Transit key; its `keys` list carries each version's public key.
+    "vault:transit/secretBackendKey:SecretBackendKey": lambda a: {
+        "keys": [{"public_key": "-----BEGIN PUBLIC KEY-----\nmock-cosign-public-key\n-----END PUBLIC KEY-----\n", "name": "P-256"}],
+        "latestVersion": 1,
+    },
     # Vault issues the token (the platform's scoped token for the projects stack).
     "vault:index/token:Token": lambda a: {"clientToken": "mock-vault-token"},
 }

@@ -144,6 +144,8 @@ def main(env_name: str) -> None:
                 )
                 pulumi.export("vaultAddress", vault_config.address)
                 pulumi.export("vaultToken", vault_config.projects_token)
+                if vault_config.ci_auth_path:
+                    pulumi.export("vaultCiAuthPath", vault_config.ci_auth_path)
                 if platform.external_secrets.enabled:
                     eso = ExternalSecrets(
                         "external-secrets",
@@ -160,11 +162,19 @@ def main(env_name: str) -> None:
                         "cosign",
                         platform.cosign,
                         vault_provider=vault_config.provider,
-                        kv_mount=vault_config.kv_path,
+                        transit_mount=platform.vault_config.transit_path,
+                        ci_auth_path=vault_config.ci_auth_path,
+                        ci_audience=platform.vault_config.ci_oidc.audience if platform.vault_config.ci_oidc else None,
+                        platform_repository_uuids=(
+                            platform.vault_config.ci_oidc.platform_repository_uuids if platform.vault_config.ci_oidc else None
+                        ),
+                        kv_path=vault_config.kv_path,
+                        protect=env.config.global_.protect,
                         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=vault_config.ready)),
                     )
                     cosign_public_key = cosign.public_key
                     pulumi.export("cosignPublicKey", cosign.public_key)
+                    pulumi.export("cosignKey", cosign.key_ref)
         if platform.renovate.enabled:
             # The token comes from Vault through ESO's `vault-platform` store (validated in config).
             Renovate("renovate", platform.renovate, secret_store=[eso] if eso else [], opts=_after(opts, platform.renovate, core.argocd))

@@ -6,6 +6,11 @@
 - Kubernetes auth (token TTL 1 h) for External Secrets and pods, with the role `external-secrets`
   that the platform ClusterSecretStore uses (read-only on `secret/platform/*`);
 - a file audit device writing to the audit volume (`/vault/audit/audit.log`);
+- a Transit engine (`transit/`) holding the platform's cosign signing key (components/platform/cosign.py);
+- with `ciOidc`: a JWT auth method for Bitbucket Pipelines OIDC (issuer and audience from config),
+  on which the projects stack creates one `project-<project>-ci` role per project, and the role
+  `platform-ci` for the platform repository's own pipeline (sign with the Transit key, read the
+  platform robot's Harbor credentials);
 - a scoped, renewable token for the projects stack (policy `projects-provisioner`: mounts,
   policies, Kubernetes roles and LDAP groups for tenant projects -- not `secret/` and not `sys/`
   beyond that), exported as a secret together with the address. Roles and group mappings it
@@ -92,6 +97,21 @@ path "secret/*" {
 """
 
 
+def projects_policy(ci_path: str | None) -> str:
+    """PROJECTS_POLICY, plus the projects' CI roles on the Bitbucket JWT mount when there is one."""
+    if not ci_path:
+        return PROJECTS_POLICY
+    return PROJECTS_POLICY + f"""# CI roles of tenant projects (Bitbucket Pipelines OIDC), carrying project policies only.
+path "auth/{ci_path}/role/project-*" {{
+  capabilities = ["create", "read", "update", "delete", "list"]
+  allowed_parameters = {{
+    "token_policies" = ["project-*"]
+    "*"              = []
+  }}
+}}
+"""
+
+
 def ca_file(pem: str | None) -> str | None:
     """Path of a file holding `pem`, for the provider's `ca_cert_file` (the provider reads files only).
 
@@ -124,6 +144,20 @@ def _depends_on(opts: pulumi.ResourceOptions | None) -> list[pulumi.Resource]:
     return list(deps) if isinstance(deps, (list, tuple)) else [deps]
 
 
+class BitbucketOidcArgs(Model):
+    """Bitbucket Pipelines as an OIDC identity provider (Repository settings > OpenID Connect)."""
+
+    issuer: str = Field(
+        pattern=r"^https://\S+$",
+        description="Identity provider URL, e.g. https://api.bitbucket.org/2.0/workspaces/<workspace>/pipelines-config/identity/oidc",
+    )
+    audience: str = Field(min_length=1, description="Audience, e.g. ari:cloud:bitbucket::workspace/<workspace uuid>")
+    path: K8sName = Field("bitbucket", description="mount path of the JWT auth method")
+    platform_repository_uuids: list[str] = Field(
+        default_factory=list, description="repositories of the platform pipeline (role platform-ci); empty: no role"
+    )
+
+
 class VaultConfigArgs(Model):
     """Vault's engines, auth methods and audit device."""
 
@@ -140,6 +174,8 @@ class VaultConfigArgs(Model):
     projects_token_ttl: str = Field("768h", pattern=r"^\d+h$", description="renewable; the projects pipeline renews it")
     skip_tls_verify: bool = Field(False, description="only for labs whose runner does not trust the internal CA")
     max_retries: int = Field(10, ge=0, description="retries on 5xx while the Raft leader settles after unseal")
+    transit_path: K8sName = Field("transit", description="Transit engine holding the cosign signing key")
+    ci_oidc: BitbucketOidcArgs | None = Field(None, description="Bitbucket Pipelines OIDC; without it no CI roles")
 
 
 class LdapBinding(Model):
@@ -167,6 +203,10 @@ class VaultConfig(pulumi.ComponentResource):
     """Provider authenticated as root, for platform components that write secrets (cosign)."""
     ready: list[pulumi.Resource]
     """Depend on these before using the auth methods (External Secrets)."""
+    transit: vault.Mount
+    """The Transit engine (the cosign key lives there)."""
+    ci_auth_path: str | None
+    """Mount path of the Bitbucket Pipelines JWT auth method, or None."""
 
     def __init__(
         self,
@@ -213,6 +253,28 @@ class VaultConfig(pulumi.ComponentResource):
         policies = self._policies(name, args, child)
         ldap_backend = self._ldap(name, args, ldap, ldap_bind_password, child, policies["admin"])
         k8s_role = self._kubernetes(name, args, child, policies["eso"])
+        self.transit = vault.Mount(
+            f"{name}-transit",
+            path=args.transit_path,
+            type="transit",
+            description="Signing keys the platform never hands out (cosign)",
+            opts=child,
+        )
+        self.ci_auth_path = None
+        ready_ci: list[pulumi.Resource] = []
+        if args.ci_oidc is not None:
+            ready_ci.append(
+                vault.jwt.AuthBackend(
+                    f"{name}-bitbucket-oidc",
+                    path=args.ci_oidc.path,
+                    type="jwt",
+                    oidc_discovery_url=args.ci_oidc.issuer,
+                    bound_issuer=args.ci_oidc.issuer,
+                    description="Bitbucket Pipelines OIDC: one role per tenant project, plus platform-ci",
+                    opts=child,
+                )
+            )
+            self.ci_auth_path = args.ci_oidc.path
         token = vault.Token(
             f"{name}-projects-token",
             policies=[policies["projects"].name],
@@ -225,14 +287,15 @@ class VaultConfig(pulumi.ComponentResource):
         self.kv_path = args.kv_path
         self.address = pulumi.Output.secret(address)
         self.projects_token = pulumi.Output.secret(token.client_token)
-        self.ready = [kv, audit, ldap_backend, k8s_role]
-        self.register_outputs({"address": self.address, "projectsToken": self.projects_token, "kvPath": self.kv_path})
+        self.ready = [kv, audit, ldap_backend, k8s_role, self.transit, *ready_ci]
+        self.register_outputs({"address": self.address, "projectsToken": self.projects_token, "kvPath": self.kv_path,
+                               "ciAuthPath": self.ci_auth_path})
 
     def _policies(self, name: str, args: VaultConfigArgs, opts: pulumi.ResourceOptions) -> dict[str, vault.Policy]:
         return {
             "admin": vault.Policy(f"{name}-policy-admin", name="admin", policy=ADMIN_POLICY, opts=opts),
             "projects": vault.Policy(
-                f"{name}-policy-projects", name="projects-provisioner", policy=PROJECTS_POLICY, opts=opts
+                f"{name}-policy-projects", name="projects-provisioner", policy=projects_policy(args.ci_oidc.path if args.ci_oidc else None), opts=opts
             ),
             "eso": vault.Policy(f"{name}-policy-eso", name="eso-platform", policy=eso_policy(args.kv_path), opts=opts),
         }

@@ -124,8 +124,8 @@ def test_deploy_promote_and_cleanup_commit_to_a_real_gitops_repository(tmp_path:
     root = check / "apps" / "webshop" / "hello"
     staging = yaml.safe_load((root / "staging" / "values.yaml").read_text())
     production = yaml.safe_load((root / "production" / "values.yaml").read_text())
-    preview = yaml.safe_load((root / "preview-pr-12" / "application.yaml").read_text())
-    assert not (root / "preview-pr-13").exists()
+    preview = yaml.safe_load((root / "pr-12" / "application.yaml").read_text())
+    assert not (root / "pr-13").exists()
     assert staging["image"]["tag"] == production["image"]["tag"] == "1" * 40
     assert production["app"]["environment"] == "production"
     assert preview["spec"]["destination"]["namespace"] == "webshop-pr-12"
@@ -134,4 +134,4 @@ def test_deploy_promote_and_cleanup_commit_to_a_real_gitops_repository(tmp_path:
 
     step("preview-cleanup.sh", PR_ID="12")
     _git("pull", "--quiet", cwd=check)
-    assert not (root / "preview-pr-12").exists() and (root / "production").is_dir()
+    assert not (root / "pr-12").exists() and (root / "production").is_dir()

@@ -28,11 +28,15 @@ PER_ENVIRONMENT = [
 ]
 
 
-def expected_resources(project: str, environments: list[str]) -> list[tuple[str, str]]:
+def expected_resources(project: str, environments: list[str], *, ci: bool = False) -> list[tuple[str, str]]:
     expected = [
         ("idp:tenant:Project", project),
         ("idp:tenant:ProjectRegistry", f"{project}-harbor"),
         ("harbor:index/project:Project", f"{project}-harbor-project"),
+        ("harbor:index/projectMemberGroup:ProjectMemberGroup", f"{project}-harbor-team"),
+        ("idp:tenant:ProjectDelivery", f"{project}-delivery"),
+        ("kubernetes:argoproj.io/v1alpha1:ApplicationSet", f"{project}-delivery-environments"),
+        ("kubernetes:argoproj.io/v1alpha1:ApplicationSet", f"{project}-delivery-previews"),
         ("harbor:index/robotAccount:RobotAccount", f"{project}-harbor-robot"),
         ("idp:tenant:ProjectVault", f"{project}-vault"),
         ("vault:index/mount:Mount", f"{project}-vault-kv"),
@@ -47,6 +51,12 @@ def expected_resources(project: str, environments: list[str]) -> list[tuple[str,
         ("kubernetes:kyverno.io/v1:ClusterPolicy", f"{project}-previews-namespace-policy"),
         ("kubernetes:argoproj.io/v1alpha1:ApplicationSet", f"{project}-previews-application-set"),
     ]
+    if ci:
+        expected += [
+            ("idp:tenant:ProjectCi", f"{project}-ci"),
+            ("vault:index/policy:Policy", f"{project}-ci-policy"),
+            ("vault:jwt/authBackendRole:AuthBackendRole", f"{project}-ci-role"),
+        ]
     for env in environments:
         expected += [(t, f"{project}-{env}{suffix}") for t, suffix in PER_ENVIRONMENT]
     return sorted(expected)
@@ -184,7 +194,11 @@ def test_app_project_source_repos_and_developer_role(lab):
     app_project = kube(one(lab, "payments", "kubernetes:argoproj.io/v1alpha1:AppProject", "payments-argocd-app-project"))
     assert app_project["metadata"]["namespace"] == "argocd"
     spec = app_project["spec"]
-    assert spec["sourceRepos"] == ["https://bitbucket.lab.idp.internal/scm/pay/*", "harbor.lab.idp.internal/platform"]
+    assert spec["sourceRepos"] == [
+        "https://bitbucket.lab.idp.internal/scm/pay/*",
+        "harbor.lab.idp.internal/platform",
+        "https://bitbucket.lab.idp.internal/scm/plat/gitops.git",  # values of the project's ApplicationSets
+    ]
     assert spec["destinations"] == [{"server": "https://kubernetes.default.svc", "namespace": "payments-*"}]
     (role,) = spec["roles"]
     assert role["name"] == "developer" and role["groups"] == ["payments"]
