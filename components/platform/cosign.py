@@ -21,17 +21,22 @@ import pulumi
 import pulumi_vault as vault
 from pydantic import Field
 
-from components.model import K8sName, Model
+from components.model import K8sName
+from components.platform.chart import ServiceArgs
+from components.platform.service import PlatformContext, PlatformService
+from components.platform.vault_config import VaultConfig
 
 KEY_TYPE = "ecdsa-p256"
 """What Kyverno's and cosign's key verification take (PKIX ECDSA P-256)."""
+PLATFORM_ROBOT_PATH = "platform/harbor-ci"
+"""Platform KV path of the Harbor robot the platform pipeline pushes with (written by Harbor)."""
 
 
-class CosignArgs(Model):
+class CosignArgs(ServiceArgs):
     """The Transit key the platform and its projects sign with."""
 
-    enabled: bool = True
     key_name: K8sName = Field("cosign", description="Transit key name (`hashivault://<keyName>`)")
+    protect: bool = Field(True, description="protect the key: every signature in Harbor depends on it")
 
 
 def latest_public_key(keys: list[dict] | None) -> str:
@@ -52,8 +57,12 @@ def platform_ci_policy(transit_path: str, key: str, kv_path: str, robot_path: st
     }
 
 
-class Cosign(pulumi.ComponentResource):
+class Cosign(PlatformService):
     """A non-exportable Transit key; its public half exported; the platform pipeline's sign-only role."""
+
+    key = "cosign"
+    args_type = CosignArgs
+    needs = {"vault": "the key is kept in Vault", "vault_config": "its Transit engine and the CI auth method"}
 
     public_key: pulumi.Output[str]
     """PEM public key (PKIX) of the latest key version, for Kyverno and `cosign verify`."""
@@ -71,7 +80,7 @@ class Cosign(pulumi.ComponentResource):
         ci_audience: str | None = None,
         platform_repository_uuids: list[str] | None = None,
         kv_path: str = "secret",
-        robot_path: str = "platform/harbor-ci",
+        robot_path: str = PLATFORM_ROBOT_PATH,
         protect: bool = True,
         opts: pulumi.ResourceOptions | None = None,
     ):
@@ -111,3 +120,24 @@ class Cosign(pulumi.ComponentResource):
         self.public_key = key.keys.apply(latest_public_key)
         self.key_ref = f"hashivault://{args.key_name}"
         self.register_outputs({"publicKey": self.public_key, "keyRef": self.key_ref})
+
+    @classmethod
+    def create(cls, name: str, args: CosignArgs, context: PlatformContext, opts: pulumi.ResourceOptions) -> "Cosign":
+        config = context.services["vault_config"]
+        assert isinstance(config, VaultConfig)
+        oidc = config.ci_oidc
+        return cls(
+            name,
+            args,
+            vault_provider=config.provider,
+            transit_mount=config.transit_path,
+            ci_auth_path=config.ci_auth_path,
+            ci_audience=oidc.audience if oidc else None,
+            platform_repository_uuids=oidc.platform_repository_uuids if oidc else None,
+            kv_path=config.kv_path,
+            protect=args.protect,
+            opts=opts,
+        )
+
+    def stack_outputs(self) -> dict:
+        return {"cosignPublicKey": self.public_key, "cosignKey": self.key_ref}
