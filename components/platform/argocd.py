@@ -13,8 +13,10 @@ Order inside the component (explicit, see docs/adr/0004-argocd-bootstrap.md):
    empty default policy (no group, no access);
 4. AppProject `platform` (what platform services delivered with `delivery: argocd` belong to; its
    source repositories are their chart repositories, OCI ones declared with `enableOCI`);
-5. the root ApplicationSet: a git directory generator over `apps/*` of the GitOps repository, so
-   adding a directory there adds an Application.
+5. the root ApplicationSet: a git directory generator over `platform/*` of the GitOps repository,
+   so adding a directory there adds an Application of the platform team. Tenant folders
+   (`apps/<project>/...`, components/golden_path/layout.py) belong to each project's own
+   ApplicationSet; a root pattern that could reach them is a config error.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import pulumi_kubernetes as k8s
 import yaml
 from pydantic import Field, model_validator
 
+from components.golden_path import layout
 from components.ldap import LdapConfig
 from components.model import Fqdn, Model, Resources, raise_path_errors
 from components.platform.cert_manager import ingress_certificate
@@ -52,12 +55,26 @@ IN_CLUSTER = "https://kubernetes.default.svc"
 
 
 class GitOpsRepo(Model):
-    """The GitOps repository the root ApplicationSet reads (`apps/<name>/` = one Application)."""
+    """The GitOps repository the root ApplicationSet reads (`platform/<name>/` = one Application)."""
 
     url: str = Field(pattern=r"^https://\S+$", description="HTTPS clone URL")
     revision: str = "main"
     username: str = Field(min_length=1, description="account whose password/token is idp:gitopsRepoPassword")
-    directories: str = Field("apps/*", description="git generator directory pattern")
+    directories: str = Field(f"{layout.PLATFORM_ROOT}/*", description="root ApplicationSet's git generator directory pattern")
+
+    @model_validator(mode="after")
+    def _not_tenant_folders(self) -> "GitOpsRepo":
+        # path.Match never crosses `/`: a pattern reaches tenant folders only through its first segment.
+        first = self.directories.split("/", 1)[0]
+        try:
+            reaches = layout.path_match(first, layout.TENANT_ROOT)
+        except ValueError as exc:
+            raise_path_errors([("directories", f"{self.directories!r} is not a valid path pattern: {exc}")])
+        if reaches:
+            raise_path_errors([("directories", f"{self.directories!r} reaches {layout.TENANT_ROOT}/, the tenant projects' "
+                                "folders (read by each project's ApplicationSet); use a pattern under "
+                                f"{layout.PLATFORM_ROOT}/")])
+        return self
 
 
 class ArgoCdArgs(DeliveryArgs):
@@ -253,7 +270,7 @@ class ArgoCd(PlatformService):
             kind="AppProject",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=PLATFORM_PROJECT, namespace=NAMESPACE, labels=labels),
             spec={
-                "description": "Platform services and the GitOps repository's apps/* (owned by the platform team)",
+                "description": "Platform services and the GitOps repository's platform/* (owned by the platform team)",
                 "sourceRepos": sorted({*([args.gitops.url] if args.gitops else []), *(argocd_source(c)["repoURL"] for c in charts)}),
                 "destinations": [{"server": IN_CLUSTER, "namespace": "*"}],
                 "clusterResourceWhitelist": [{"group": "*", "kind": "*"}],
