@@ -38,6 +38,7 @@ from components.platform.kyverno import SIGNATURE_POLICY, KyvernoArgs
 from components.platform.reloader import ReloaderArgs
 from components.platform.trivy_operator import TrivyOperatorArgs
 from components.platform.vault import VaultArgs
+from components.platform.artifacts import PlatformArtifactsArgs
 from components.platform.vault_config import VaultConfigArgs
 from components.talos.args import ApplyMode, Hours, TalosClusterArgs
 from components.tenant.args import TenantProjectArgs, project_isolation_errors
@@ -119,6 +120,7 @@ class PlatformConfig(Model):
     vault_config: VaultConfigArgs = Field(default_factory=VaultConfigArgs)
     external_secrets: ExternalSecretsArgs = Field(default_factory=ExternalSecretsArgs)
     cosign: CosignArgs = Field(default_factory=CosignArgs)
+    artifacts: PlatformArtifactsArgs = Field(default_factory=PlatformArtifactsArgs)
     kyverno: KyvernoArgs = Field(default_factory=KyvernoArgs)
     trivy_operator: TrivyOperatorArgs = Field(default_factory=TrivyOperatorArgs)
     reloader: ReloaderArgs = Field(default_factory=ReloaderArgs)

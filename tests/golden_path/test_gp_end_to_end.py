@@ -39,7 +39,7 @@ import argo_eval
 import vault_acl
 from components.golden_path import layout
 from idpctl.render_cmd import kubernetes_objects
-from idpctl.runtime import Registration, mask, run_layers
+from idpctl.runtime import Registration, mask, run_layers, unwrap
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -250,10 +250,12 @@ def walk(chain: Chain) -> list[str]:
     chart_version = yaml.safe_load((CHART / "Chart.yaml").read_text())["version"]
     if chart_source["targetRevision"] != chart_version:
         problems.append(f"chart: version {chart_source['targetRevision']} is not the chart's {chart_version}")
+    # The Secret's stringData is one Pulumi secret; read it from the registration (never written out).
+    secrets = [unwrap(r.inputs) for r in chain.platform_res if r.type == "kubernetes:core/v1:Secret"]
     credential = [
-        o for o in chain.platform
-        if o["kind"] == "Secret" and (o["metadata"].get("labels") or {}).get("argocd.argoproj.io/secret-type") == "repository"
-        and (o.get("stringData") or {}).get("url") == chart_source["repoURL"]
+        {**o, "stringData": unwrap(o.get("stringData") or {})} for o in secrets
+        if (o["metadata"].get("labels") or {}).get("argocd.argoproj.io/secret-type") == "repository"
+        and unwrap(o.get("stringData") or {}).get("url") == chart_source["repoURL"]
     ]
     if not credential:
         problems.append(f"chart: Argo CD has no repository credential for {chart_source['repoURL']}")
@@ -471,7 +473,7 @@ BREAKS: dict[str, tuple[Callable[[Chain], Chain], str]] = {
     "no Harbor project for the chart": (
         lambda c: replace(c, platform_res=_drop_res(c.platform_res, "harbor:index/project:Project", "platform")), "chart: Harbor project 'platform'"),
     "no Argo CD credential for the chart": (
-        lambda c: replace(c, platform=[o for o in c.platform if (o.get("stringData") or {}).get("url") != "harbor.lab.idp.internal/platform"]),
+        lambda c: replace(c, platform_res=[r for r in c.platform_res if r.name != "artifacts-argocd-repository"]),
         "no repository credential"),
     "no Harbor project for the image": (
         lambda c: replace(c, projects_res=_drop_res(c.projects_res, "harbor:index/project:Project", "webshop")), "image: Harbor project"),
