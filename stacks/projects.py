@@ -21,6 +21,7 @@ import pulumi_kubernetes as k8s
 import pulumi_vault as vault
 import pulumiverse_harbor as harbor
 
+from components.platform.vault_config import ca_file
 from components.tenant.args import SigningKey, TenantPlatform
 from components.tenant.project import TenantProject
 from stacks import references
@@ -76,7 +77,13 @@ def main(env_name: str) -> None:
         context = tenant_platform(env, platform)
         providers = [
             k8s.Provider(f"{env_name}-kubernetes", kubeconfig=cluster.kubeconfig, enable_server_side_apply=True),
-            vault.Provider(f"{env_name}-vault", address=platform.vaultAddress, token=platform.vaultToken),
+            vault.Provider(
+                f"{env_name}-vault",
+                address=platform.vaultAddress,
+                token=platform.vaultToken,
+                # Vault is reached through the ingress, whose certificate the platform CA signed.
+                ca_cert_file=ca_file(platform.rootCaCertificate),
+            ),
             harbor.Provider(
                 f"{env_name}-harbor",
                 url=platform.harborUrl,

@@ -108,3 +108,25 @@ async def read(organization: str, env: str, layer: Layer, parent: pulumi.Resourc
             f"stack reference {full}: outputs do not have the expected shape ({problems}); "
             f"re-run `{produce_command(env, layer)}` with this version of the program"
         ) from None
+
+
+async def read_optional(
+    organization: str, env: str, layer: Layer, names: tuple[str, ...], parent: pulumi.Resource | None = None
+) -> dict[str, Any]:
+    """Outputs of a later layer that an earlier one uses when they exist (day-2 settings); {} otherwise.
+
+    The cluster layer runs before the platform layer, so on a new environment these are absent and
+    the next run picks them up; nothing fails for their absence.
+    """
+    full = stack_name(organization, env, layer)
+    ref = pulumi.StackReference(f"{env}-{layer}-optional-reference", stack_name=full, opts=pulumi.ResourceOptions(parent=parent))
+    found: dict[str, Any] = {}
+    for name in names:
+        try:
+            details = await ref.get_output_details(name)
+        except Exception:  # no such stack yet
+            return {}
+        value = details.value if details.value is not None else details.secret_value
+        if value is not None:
+            found[name] = value
+    return found

@@ -83,6 +83,9 @@ class ArgoCdArgs(DeliveryArgs):
     chart: ChartRef = ChartRef(repo="https://argoproj.github.io/argo-helm", name="argo-cd", version="10.1.1")
     host: Fqdn | None = Field(None, description="default argocd.<domain>")
     gitops: GitOpsRepo | None = Field(None, description="without it: no repository Secret and no root ApplicationSet")
+    ca_trusted_hosts: list[Fqdn] | None = Field(
+        None, description="hosts whose TLS the repo server checks against the platform root CA; default harbor.<domain>"
+    )
     admin_group: str = "ArgoAdmin"
     readonly_group: str = "ArgoReadOnly"
     local_admin: bool = Field(False, description="keep the built-in admin user (break-glass); off: AD only")
@@ -143,8 +146,10 @@ def rbac_policy(args: ArgoCdArgs) -> str:
     return f"g, {args.admin_group}, role:admin\ng, {args.readonly_group}, role:readonly\n"
 
 
-def argocd_values(args: ArgoCdArgs, host: str, ldap: LdapConfig) -> dict:
-    return {
+def argocd_values(
+    args: ArgoCdArgs, host: str, ldap: LdapConfig, *, root_ca: pulumi.Input[str] | None = None, ca_hosts: Sequence[str] = ()
+) -> dict:
+    values = {
         "global": {"domain": host},
         "crds": {"install": True, "keep": True},
         "configs": {
@@ -177,6 +182,11 @@ def argocd_values(args: ArgoCdArgs, host: str, ldap: LdapConfig) -> dict:
         "redisSecretInit": {"resources": args.redis_secret_init_resources.to_k8s()},
         "notifications": {"resources": args.notifications_resources.to_k8s()},
     }
+    if root_ca is not None and ca_hosts:
+        # argocd-tls-certs-cm: the repo server trusts the platform root CA for these hosts (the
+        # OCI charts in Harbor), so chart pulls do not fail with "x509: unknown authority".
+        values["configs"]["tls"] = {"certificates": {h: root_ca for h in ca_hosts}}
+    return values
 
 
 def root_application_set_spec(repo: GitOpsRepo) -> dict:
@@ -230,6 +240,7 @@ class ArgoCd(PlatformService):
         ldap_bind_password: pulumi.Input[str],
         git_password: pulumi.Input[str],
         charts: Sequence[ChartRef] = (),
+        root_ca: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("idp:platform:ArgoCd", name, {}, opts)
@@ -250,7 +261,7 @@ class ArgoCd(PlatformService):
         chart = self._chart(
             name,
             args,
-            argocd_values(args, host, ldap),
+            argocd_values(args, host, ldap, root_ca=root_ca, ca_hosts=args.ca_trusted_hosts or [tls.host("harbor")]),
             create_namespace=False,
             depends_on=[namespace, ldap_secret, *repo_secrets],
         )
@@ -309,6 +320,7 @@ class ArgoCd(PlatformService):
             ldap_bind_password=context.secret("ldapBindPassword"),
             git_password=context.secret("gitopsRepoPassword"),
             charts=context.argocd_charts,
+            root_ca=getattr(context.get("cert_manager"), "root_ca_certificate", None),
             opts=opts,
         )
 
