@@ -16,7 +16,8 @@ def _attach() -> None:
 
     cli.add_command(validate_cmd.validate)
     cli.add_command(render_cmd.render)
-    for module_name, attr in (("idpctl.app_cmd", "app"), ("idpctl.project_cmd", "project"), ("idpctl.ca_cmd", "ca")):
+    for module_name, attr in (("idpctl.app_cmd", "app"), ("idpctl.project_cmd", "project"), ("idpctl.ca_cmd", "ca"),
+                             ("idpctl.mirror_cmd", "mirror")):
         try:
             module = __import__(module_name, fromlist=[attr])
         except ModuleNotFoundError as exc:

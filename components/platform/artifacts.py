@@ -3,7 +3,8 @@
 - Harbor project `platform` (private, scanned): the `platform-app` chart as an OCI artifact
   (`oci://harbor.<domain>/platform/platform-app`) and the `ci-tools` image the app pipeline runs in,
   both pushed and signed by the platform repository's pipeline (pipelines/platform/);
-- robot `platform-ci` (push and pull in `platform` only), its credentials in Vault at
+- robot `platform-ci` (push and pull in `platform`, and in `library` to add signatures to the
+  mirrored images; nothing else), its credentials in Vault at
   `<kv>/platform/harbor-ci`, which only the platform pipeline's Vault role `platform-ci` may read;
 - robot `argocd-pull` (pull in `platform` only) and Argo CD's repository credential for the OCI
   location `harbor.<domain>/platform` (`enableOCI`), so every tenant Application can fetch the chart.
@@ -27,7 +28,7 @@ from components.model import K8sName
 from components.platform.argocd import NAMESPACE as ARGOCD_NAMESPACE
 from components.platform.chart import ServiceArgs, standard_labels
 from components.platform.cosign import PLATFORM_ROBOT_PATH
-from components.platform.harbor import Harbor
+from components.platform.harbor import LIBRARY, Harbor
 from components.platform.service import PlatformContext, PlatformService
 from components.platform.vault_config import VaultConfig
 
@@ -89,8 +90,9 @@ class PlatformArtifacts(PlatformService):
             force_destroy=False,
             opts=api,
         )
-        push = self._robot(name, "platform-ci", project, PUSH, "platform pipeline: push charts and ci-tools", api)
-        pull = self._robot(name, "argocd-pull", project, PULL, "Argo CD: pull the platform charts", api)
+        push = self._robot(name, "platform-ci", [project.name, LIBRARY], PUSH,
+                           "platform pipeline: push charts and ci-tools, sign mirrored images", api, level="system")
+        pull = self._robot(name, "argocd-pull", [project.name], PULL, "Argo CD: pull the platform charts", api)
         labels = standard_labels("argo-cd", "argocd", "platform-artifacts")
         k8s.core.v1.Secret(
             f"{name}-argocd-repository",
@@ -125,19 +127,20 @@ class PlatformArtifacts(PlatformService):
             )
         self.register_outputs({"chartRepo": self.chart_repo})
 
-    def _robot(self, name, robot, project, accesses, description, opts) -> harbor.RobotAccount:
+    def _robot(self, name, robot, projects, accesses, description, opts, level="project") -> harbor.RobotAccount:
         return harbor.RobotAccount(
             f"{name}-robot-{robot}",
             name=robot,
-            level="project",
+            level=level,
             description=description,
             duration=-1,
             permissions=[
                 harbor.RobotAccountPermissionArgs(
                     kind="project",
-                    namespace=project.name,
+                    namespace=project,
                     accesses=[harbor.RobotAccountPermissionAccessArgs(resource=r, action=a, effect="allow") for r, a in accesses],
                 )
+                for project in projects
             ],
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["secret"])),
         )
