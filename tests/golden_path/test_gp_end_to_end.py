@@ -22,6 +22,7 @@ Each joint has a negative case below: break it and the chain reports exactly tha
 from __future__ import annotations
 
 import copy
+import re
 import fnmatch
 import json
 import os
@@ -499,3 +500,108 @@ def test_breaking_a_joint_breaks_the_chain(chain: Chain, name: str) -> None:
     mutate, expected = BREAKS[name]
     problems = walk(mutate(chain))
     assert any(expected in p for p in problems), (name, problems)
+
+
+# -- 5. the platform's admission policies admit the rendered workload ----------------------------
+
+WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "Rollout"}
+
+
+def _pods(objects: list[dict], namespace: str) -> list[dict]:
+    """The Pods the workloads' controllers would create (Rollouts are not in Kyverno's autogen)."""
+    pods = []
+    for obj in objects:
+        if obj["kind"] in WORKLOADS:
+            template = obj["spec"]["template"]
+            meta = copy.deepcopy(template.get("metadata") or {})
+            meta.update(name=f"{obj['metadata']['name']}-0", namespace=namespace)
+            pods.append({"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": copy.deepcopy(template["spec"])})
+    return pods
+
+
+def _with_registry(value: Any, old: str, new: str) -> Any:
+    return yaml.safe_load(yaml.safe_dump(value).replace(old, new))
+
+
+@dataclass
+class Admission:
+    summary: dict[str, int]
+    output: str
+    requests: list[str]
+
+
+def _admit(chain: Chain, kyverno: str, helm_template: Callable, tmp: Path, *, sign: bool = True,
+           image_registry: str | None = None) -> Admission:
+    """Run the rendered platform and project ClusterPolicies over the rendered workload and namespace.
+
+    Signatures are looked up in a loopback registry serving the image the pipeline pushed (signed
+    with a key made here): the rendered policy is used with only its registry host and public key
+    swapped for that registry's, as the platform stack swaps them for Harbor's and the Transit key's.
+    """
+    sys.path.insert(0, str(REPO / "tests" / "security"))
+    from oci_registry import KeyPair, Registry, RegistryServer
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed (signatures for the loopback registry)")
+    tmp.mkdir(parents=True, exist_ok=True)
+    values_file = chain.gitops / chain.folder / "values.yaml"
+    values = yaml.safe_load(values_file.read_text())
+    namespace_name = f"{values['app']['project']}-staging"
+    rendered = helm_template(values_file, release=values["app"]["name"], namespace=namespace_name)
+    pods = _pods(rendered, namespace_name)
+    assert pods, "the chart rendered no workload"
+    namespace = _find(chain.projects, "Namespace", namespace_name)
+    assert namespace is not None
+    harbor = chain.exports["harborUrl"].removeprefix("https://")
+    keys = KeyPair.generate(tmp, "platform")
+    registry = Registry()
+    with RegistryServer(registry) as reg:
+        repository = values["image"]["repository"]
+        digest = reg.add_image(repository, str(values["image"]["tag"]))
+        if sign:
+            reg.sign(repository, digest, keys)
+        policies = []
+        for policy in [o for o in chain.objects() if o["kind"] == "ClusterPolicy"]:
+            policy = _with_registry(policy, harbor, reg.host)
+            for rule in policy["spec"]["rules"]:
+                for verify in rule.get("verifyImages") or []:
+                    verify.pop("imageRegistryCredentials", None)  # the loopback registry is anonymous
+                    for attestor in verify.get("attestors", []):
+                        for entry in attestor["entries"]:
+                            entry["keys"]["publicKeys"] = keys.public_pem
+            policies.append(policy)
+        pods = _with_registry(pods, harbor, image_registry or reg.host)
+        (tmp / "policies.yaml").write_text(yaml.safe_dump_all(policies))
+        (tmp / "resources.yaml").write_text(yaml.safe_dump_all([namespace, *pods]))
+        (tmp / "values.yaml").write_text(yaml.safe_dump({
+            "apiVersion": "cli.kyverno.io/v1alpha1", "kind": "Value", "metadata": {"name": "namespaces"},
+            "namespaceSelector": [{"name": namespace_name, "labels": namespace["metadata"]["labels"]}],
+        }))
+        proc = subprocess.run(
+            [kyverno, "apply", str(tmp / "policies.yaml"), "--resource", str(tmp / "resources.yaml"),
+             "--values-file", str(tmp / "values.yaml"), "--remove-color"],
+            capture_output=True, text=True, timeout=300,
+        )
+        requests = list(reg.requests)
+    output = proc.stdout + proc.stderr
+    counts = re.search(r"pass: (\d+), fail: (\d+), warn: (\d+), error: (\d+), skip: (\d+)", output)
+    assert counts, output
+    summary = dict(zip(("pass", "fail", "warn", "error", "skip"), map(int, counts.groups())))
+    return Admission(summary, output, requests)
+
+
+def test_the_platform_policies_admit_the_rendered_workload(chain, kyverno, helm_template, tmp_path):
+    result = _admit(chain, kyverno, helm_template, tmp_path)
+    assert result.summary["fail"] == 0 and result.summary["error"] == 0, result.output
+    # Evaluated, not skipped: signatures were looked up, and every policy that selects pods passed.
+    assert any(r.endswith(".sig") for r in result.requests), result.requests
+    assert result.summary["pass"] >= 4, result.output
+
+
+@pytest.mark.parametrize("case", ["unsigned image", "image from another registry"])
+def test_the_platform_policies_reject_a_broken_supply_chain(chain, kyverno, helm_template, tmp_path, case):
+    if case == "unsigned image":
+        result = _admit(chain, kyverno, helm_template, tmp_path, sign=False)
+    else:
+        result = _admit(chain, kyverno, helm_template, tmp_path, image_registry="docker.io")
+    assert result.summary["fail"] + result.summary["error"] > 0, result.output
