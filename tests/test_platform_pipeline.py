@@ -106,3 +106,36 @@ def test_main_publishes_after_deploying_and_the_scripts_parse():
         assert result.returncode == 0, f"{script_path.name}: {result.stderr}"
     signing = (SCRIPTS / "lib.sh").read_text()
     assert 'cosign sign --yes --key "hashivault://' in signing and "role=platform-ci" in signing
+
+
+def test_publish_chart_pushes_and_signs_the_pushed_digest(tmp_path):
+    """publish-chart.sh with helm, cosign, vault and docker stubbed at the command boundary."""
+    import os
+    import shutil
+    import sys
+
+    stubs, log = tmp_path / "stubs", tmp_path / "calls.log"
+    stubs.mkdir()
+    answers = {
+        "vault": 'case "$*" in *login*) echo hvs.platform;; *username*) echo "robot\\$platform-ci";; *) echo secret;; esac',
+        "helm": 'case "$1" in show) exit 1;; push) echo "Pushed: harbor.x/platform/platform-app:0.1.0"; '
+                'echo "Digest: sha256:1234";; package) touch "$4/platform-app-0.1.0.tgz";; esac',
+        "docker": 'cat >/dev/null', "cosign": ':',
+    }
+    for tool, body in answers.items():
+        (stubs / tool).write_text(f'#!/usr/bin/env bash\necho "{tool} $* TRANSIT=${{TRANSIT_SECRET_ENGINE_PATH:-}}" >> "{log}"\n{body}\n')
+        (stubs / tool).chmod(0o755)
+    env = {**os.environ, "PATH": f"{stubs}:{Path(sys.executable).parent}:{os.environ['PATH']}",
+           "IDP_DOMAIN": "lab.idp.internal", "VAULT_ADDR": "https://vault.lab.idp.internal",
+           "BITBUCKET_STEP_OIDC_TOKEN": "oidc"}
+    if shutil.which("bash") is None:
+        pytest.skip("bash is not installed")
+    result = subprocess.run(["bash", str(SCRIPTS / "publish-chart.sh")], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    calls = log.read_text().splitlines()
+    assert any(c.startswith("vault write -field=token auth/bitbucket/login role=platform-ci") for c in calls)
+    push = next(c for c in calls if c.startswith("helm push"))
+    assert "oci://harbor.lab.idp.internal/platform" in push
+    sign = next(c for c in calls if c.startswith("cosign sign"))
+    assert "--key hashivault://cosign" in sign and "TRANSIT=transit" in sign
+    assert "harbor.lab.idp.internal/platform/platform-app@sha256:1234" in sign, "signed by the digest helm pushed"
