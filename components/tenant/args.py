@@ -13,6 +13,7 @@ import re
 
 from pydantic import Field, model_validator
 
+from components.golden_path.chart import CHART_NAME, chart_version
 from components.model import Fqdn, K8sName, Model, Quantity, raise_path_errors
 
 RESERVED_PROJECT_NAMES = {
@@ -243,8 +244,8 @@ class PlatformChart(Model):
     """Where the golden-path base chart is published (an OCI repository in Harbor)."""
 
     repository: str = Field("platform", description="Harbor project holding the chart")
-    name: str = "platform-app"
-    version: str = "0.1.0"
+    name: str = CHART_NAME
+    version: str = Field(default_factory=chart_version, description="default: the version in charts/platform-app/Chart.yaml")
 
 
 class SigningKey(Model):
