@@ -571,8 +571,11 @@ def _admit(chain: Chain, kyverno: str, helm_template: Callable, tmp: Path, *, si
                             entry["keys"]["publicKeys"] = keys.public_pem
             policies.append(policy)
         pods = _with_registry(pods, harbor, image_registry or reg.host)
+        workloads = [{**o, "metadata": {**o["metadata"], "namespace": namespace_name}}
+                     for o in rendered if o["kind"] in WORKLOADS]
+        workloads = _with_registry(workloads, harbor, image_registry or reg.host)
         (tmp / "policies.yaml").write_text(yaml.safe_dump_all(policies))
-        (tmp / "resources.yaml").write_text(yaml.safe_dump_all([namespace, *pods]))
+        (tmp / "resources.yaml").write_text(yaml.safe_dump_all([namespace, *workloads, *pods]))
         (tmp / "values.yaml").write_text(yaml.safe_dump({
             "apiVersion": "cli.kyverno.io/v1alpha1", "kind": "Value", "metadata": {"name": "namespaces"},
             "namespaceSelector": [{"name": namespace_name, "labels": namespace["metadata"]["labels"]}],

@@ -60,3 +60,19 @@ def test_idpctl_app_path_prints_the_layout():
     assert path("--env", "preview", "--pr", "3").stdout.strip() == "apps/webshop/hello/pr-3"
     missing = path("--env", "preview")
     assert missing.returncode == 2 and "--pr N is required" in missing.stderr
+
+
+def test_render_into_a_gitops_checkout_follows_the_layout(tmp_path):
+    def app(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "idpctl", "app", *args], cwd=REPO, capture_output=True, text=True)
+
+    rendered = app("render", "examples/hello/platform.yaml", "--env", "preview", "--pr", "5", "--image-tag", "abc123",
+                   "--gitops-root", str(tmp_path))
+    assert rendered.returncode == 0, rendered.stderr
+    folder = tmp_path / "apps" / "webshop" / "hello" / "pr-5"
+    assert sorted(p.name for p in folder.iterdir()) == ["application.yaml", "values.yaml"]
+    both = app("render", "examples/hello/platform.yaml", "--env", "staging", "--image-tag", "abc123",
+               "--gitops-root", str(tmp_path), "--out", str(tmp_path / "x"))
+    assert both.returncode == 2 and "exactly one of --out DIR or --gitops-root DIR" in both.stderr
+    promoted = app("promote", "examples/hello/platform.yaml", "--gitops-root", str(tmp_path))
+    assert promoted.returncode == 2 and "staging/values.yaml: not found" in promoted.stderr
