@@ -490,6 +490,13 @@ BREAKS: dict[str, tuple[Callable[[Chain], Chain], str]] = {
         lambda c: replace(c, platform_res=_drop_res(c.platform_res, "vault:jwt/authBackend:AuthBackend")), "JWT mounts are []"),
     "pipeline signs with another key": (
         _edit_calls("cosign", _set_arg("hashivault://cosign", "hashivault://other")), "not the platform's Transit key"),
+    "CI role bound to another repository": (
+        lambda c: replace(c, projects_res=[
+            replace(r, inputs={**r.inputs, "boundClaims": {"repositoryUuid": "{00000000-0000-0000-0000-000000000000}"}})
+            if r.type == "vault:jwt/authBackendRole:AuthBackendRole" else r for r in c.projects_res]),
+        "is not bound to webshop's repositories"),
+    "pipeline pushes to another registry": (
+        _edit_calls("docker", _set_arg("harbor.lab.idp.internal", "registry.example.com")), "does not log in to Harbor"),
     "CI may read keys": (_loosen_ci_policy, "may read transit/keys/cosign"),
     "signing key exportable": (_exportable_key, "can leave Vault"),
 }
