@@ -25,7 +25,7 @@ from components.ldap import LdapConfig
 from components.platform.metallb import MetalLbArgs, announcer_errors
 from components.platform.argo_rollouts import ArgoRolloutsArgs
 from components.platform.argocd import ArgoCdArgs
-from components.platform.catalog import CATALOG, PLATFORM_NAMESPACES, yaml_key
+from components.platform.catalog import BY_KEY, CATALOG, PLATFORM_NAMESPACES, yaml_key
 from components.platform.cert_manager import CertManagerArgs
 from components.platform.chart import ChartRef, DeliveryArgs, ServiceArgs
 from components.platform.harbor import HarborArgs
@@ -166,7 +166,7 @@ class PlatformConfig(Model):
             if not args.enabled:
                 continue
             for need, why in service.requires(args).items():
-                if not getattr(self, need).enabled:
+                if not self.service_args(BY_KEY[need]).enabled:
                     errors.append((f"{yaml_key(service.key)}.enabled", f"needs platform.{yaml_key(need)}.enabled: true ({why})"))
         return errors
 

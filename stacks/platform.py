@@ -51,6 +51,7 @@ def main(env_name: str) -> None:
             ldap=env.config.global_.ldap,
             kubeconfig=cluster.kubeconfig,
             secret=lambda key: secret(env, key),
+            protect=env.config.global_.protect,
             argocd_charts=platform.argocd_charts(),
         )
         urls: dict[str, str] = {}

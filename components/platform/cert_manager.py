@@ -28,10 +28,9 @@ import pulumi_kubernetes as k8s
 from pydantic import Field
 
 from components.model import Resources
-from components.platform.chart import ChartRef, DeliveryArgs, IngressTls, standard_labels
+# IngressTls lives with the chart delivery; it is imported here too, beside `ingress_certificate`.
+from components.platform.chart import ChartRef, DeliveryArgs, IngressTls, standard_labels  # noqa: F401
 from components.platform.service import PlatformService
-
-__all__ = ["CertManager", "CertManagerArgs", "IngressTls", "ingress_certificate"]
 
 NAMESPACE = "cert-manager"
 CLUSTER_ISSUER = "platform-ca"

@@ -253,14 +253,8 @@ class Harbor(PlatformService):
 
     @classmethod
     def create(cls, name: str, args: HarborArgs, context: PlatformContext, opts: pulumi.ResourceOptions) -> "Harbor":
-        return cls(
-            name,
-            args,
-            context.require_tls(cls.key),
-            ldap=context.ldap,
-            ldap_bind_password=context.secret("ldapBindPassword"),
-            opts=opts,
-        )
+        tls, bind_password = context.require_tls(cls.key), context.secret("ldapBindPassword")
+        return cls(name, args, tls, ldap=context.ldap, ldap_bind_password=bind_password, opts=opts)
 
     def urls(self) -> dict[str, str]:
         return {"harbor": self.url}

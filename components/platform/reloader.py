@@ -50,11 +50,7 @@ class Reloader(PlatformService):
     namespace = NAMESPACE
     release = RELEASE
 
-    namespace: str
-    """Namespace Reloader runs in."""
-
     def __init__(self, name: str, args: ReloaderArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("idp:platform:Reloader", name, {}, opts)
         self._chart(name, args, reloader_values(args))
-        self.namespace = NAMESPACE
         self.register_outputs({"namespace": self.namespace})

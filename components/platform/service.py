@@ -46,6 +46,8 @@ class PlatformContext:
     kubeconfig: pulumi.Input[str]
     secret: Callable[[str], pulumi.Output[str]]
     """A secret config value by key (`ldapBindPassword`, ...), as a Pulumi secret."""
+    protect: bool = True
+    """`idp:global.protect`: off, no stateful resource is protected (throwaway environments)."""
     argocd_charts: Sequence[ChartRef] = ()
     """Charts of the services Argo CD delivers (its `platform` AppProject must allow their repositories)."""
     services: dict[str, "PlatformService"] = field(default_factory=dict)

@@ -225,6 +225,8 @@ class Vault(PlatformService):
 
     @classmethod
     def create(cls, name: str, args: VaultArgs, context: PlatformContext, opts: pulumi.ResourceOptions) -> "Vault":
+        # Protected only while the environment protects its stateful resources.
+        args = args.model_copy(update={"protect": args.protect and context.protect})
         return cls(name, args, domain=context.domain, kubeconfig=context.kubeconfig, opts=opts)
 
     def urls(self) -> dict[str, str]:
