@@ -116,17 +116,19 @@ async def read_optional(
     """Outputs of a later layer that an earlier one uses when they exist (day-2 settings); {} otherwise.
 
     The cluster layer runs before the platform layer, so on a new environment these are absent and
-    the next run picks them up; nothing fails for their absence.
+    the next run picks them up. A `StackReference` to a stack that does not exist stops the whole
+    update (`unknown stack`), so this reads through the engine's built-in invoke
+    `pulumi:pulumi:readStackOutputs` instead, whose failure the program can catch.
     """
     full = stack_name(organization, env, layer)
-    ref = pulumi.StackReference(f"{env}-{layer}-optional-reference", stack_name=full, opts=pulumi.ResourceOptions(parent=parent))
-    found: dict[str, Any] = {}
-    for name in names:
-        try:
-            details = await ref.get_output_details(name)
-        except Exception:  # no such stack yet
-            return {}
-        value = details.value if details.value is not None else details.secret_value
-        if value is not None:
-            found[name] = value
-    return found
+    try:
+        result = await pulumi.runtime.invoke_async(READ_STACK_OUTPUTS, {"name": full})
+    except Exception as exc:  # no such stack yet, or no backend: nothing to apply yet
+        pulumi.log.info(f"{full}: not readable yet ({str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__})")
+        return {}
+    outputs = (result or {}).get("outputs") or {}
+    return {name: outputs[name] for name in names if outputs.get(name) is not None}
+
+
+READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
+"""The engine's built-in invoke behind stack references."""
