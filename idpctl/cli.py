@@ -19,6 +19,7 @@ COMMANDS = {
     "project": "idpctl.project_cmd:project",
     "ca": "idpctl.ca_cmd:ca",
     "docs": "idpctl.docs_cmd:docs",
+    "mirror": "idpctl.mirror_cmd:mirror",
 }
 """Command name -> `module:attribute` of the click command or group."""
 

@@ -122,8 +122,18 @@ class FakeProviders(pulumi_mocks.Mocks):
 
     def call(self, args: pulumi_mocks.MockCallArgs):
         self.calls.append((args.token, args.args))
+        if args.token == "pulumi:pulumi:readStackOutputs":
+            return self._read_stack_outputs(args)
         answer = FAKE_CALLS.get(args.token)
         return answer(args) if answer else {"id": f"{args.token.rsplit(':', 1)[-1]}-id"}
+
+    def _read_stack_outputs(self, args):
+        """The engine's built-in read of another stack's outputs; an unknown stack is an error."""
+        full = str(args.args.get("name"))
+        result = self.upstream.get(full.rsplit("-", 1)[-1])
+        if result is None:  # as the engine answers: a failed invoke the program may catch
+            return {}, [("name", f'unknown stack "{full}"')]
+        return {"name": full, "outputs": unwrap(result.exports), "secretOutputNames": result.secret_export_names()}
 
     def _stack_reference(self, args):
         full = args.inputs.get("name") or args.name
@@ -180,6 +190,11 @@ FAKE_STATE: dict[str, Callable[[Any], dict[str, Any]]] = {
     "kubernetes:core/v1:Secret": lambda a: {"data": {"ca.crt": MOCK_ROOT_CA_B64, "tls.crt": MOCK_ROOT_CA_B64}}
     if a.resource_id
     else {},
+    # Vault generates the Transit key; its `keys` list carries each version's public key.
+    "vault:transit/secretBackendKey:SecretBackendKey": lambda a: {
+        "keys": [{"public_key": "-----BEGIN PUBLIC KEY-----\nmock-cosign-public-key\n-----END PUBLIC KEY-----\n", "name": "P-256"}],
+        "latestVersion": 1,
+    },
     # Vault issues the token (the platform's scoped token for the projects stack).
     "vault:index/token:Token": lambda a: {"clientToken": "mock-vault-token"},
 }

@@ -42,6 +42,7 @@ from components.platform.reloader import ReloaderArgs
 from components.platform.portal import PortalArgs
 from components.platform.trivy_operator import TrivyOperatorArgs
 from components.platform.vault import VaultArgs
+from components.platform.artifacts import PlatformArtifactsArgs
 from components.platform.vault_config import VaultConfigArgs
 from components.platform.alertmanager import AlertmanagerArgs
 from components.platform.grafana import GrafanaArgs
@@ -124,6 +125,7 @@ class PlatformConfig(Model):
     vault_config: VaultConfigArgs = Field(default_factory=VaultConfigArgs)
     external_secrets: ExternalSecretsArgs = Field(default_factory=ExternalSecretsArgs)
     cosign: CosignArgs = Field(default_factory=CosignArgs)
+    artifacts: PlatformArtifactsArgs = Field(default_factory=PlatformArtifactsArgs)
     kyverno: KyvernoArgs = Field(default_factory=KyvernoArgs)
     trivy_operator: TrivyOperatorArgs = Field(default_factory=TrivyOperatorArgs)
     reloader: ReloaderArgs = Field(default_factory=ReloaderArgs)

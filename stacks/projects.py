@@ -21,8 +21,9 @@ import pulumi_kubernetes as k8s
 import pulumi_vault as vault
 import pulumiverse_harbor as harbor
 
+from components.platform.vault_config import ca_file
 from components.s3 import S3Credentials
-from components.tenant.args import TenantPlatform
+from components.tenant.args import SigningKey, TenantPlatform
 from components.tenant.backups import TenantBackups
 from components.tenant.project import TenantProject
 from stacks import references
@@ -45,11 +46,20 @@ def require_platform_outputs(platform: references.PlatformOutputs, env_name: str
 
 def tenant_platform(env: Environment, platform: references.PlatformOutputs) -> TenantPlatform:
     """What every project gets from the platform: hosts from outputs, auth mount paths from config."""
-    vault_config = getattr(env.config.platform, "vault_config", None)
+    config = env.config.platform
+    vault_config = getattr(config, "vault_config", None)
     paths = {}
     if vault_config is not None:
         paths = {"vault_kubernetes_path": vault_config.kubernetes_path, "vault_ldap_path": vault_config.ldap_path}
+        if vault_config.ci_oidc is not None:
+            paths.update(ci_auth_path=vault_config.ci_oidc.path, ci_audience=vault_config.ci_oidc.audience)
+        if config.cosign.enabled:
+            paths["signing_key"] = SigningKey(mount=vault_config.transit_path, name=config.cosign.key_name)
+    gitops = config.argocd.gitops
+    if gitops is not None:
+        paths.update(gitops_repo=gitops.url, gitops_revision=gitops.revision)
     return TenantPlatform(
+        ldap_group_base_dn=env.config.global_.ldap.group_base_dn,
         domain=platform.domain,
         harbor_host=urlparse(platform.harborUrl or "").hostname or f"harbor.{platform.domain}",
         protect=env.config.global_.protect,
@@ -77,7 +87,13 @@ def main(env_name: str) -> None:
         context = tenant_platform(env, platform)
         providers = [
             k8s.Provider(f"{env_name}-kubernetes", kubeconfig=cluster.kubeconfig, enable_server_side_apply=True),
-            vault.Provider(f"{env_name}-vault", address=platform.vaultAddress, token=platform.vaultToken),
+            vault.Provider(
+                f"{env_name}-vault",
+                address=platform.vaultAddress,
+                token=platform.vaultToken,
+                # Vault is reached through the ingress, whose certificate the platform CA signed.
+                ca_cert_file=ca_file(platform.rootCaCertificate),
+            ),
             harbor.Provider(
                 f"{env_name}-harbor",
                 url=platform.harborUrl,
@@ -99,6 +115,8 @@ def main(env_name: str) -> None:
                     "robotAccount": project.robot_name,
                     "envSecret": project.env_secret,
                     "pullSecret": project.pull_secret,
+                    "applicationSets": project.application_sets,
+                    "ciRole": project.ci_role,
                 }
                 for name, project in projects.items()
             },

@@ -108,3 +108,27 @@ async def read(organization: str, env: str, layer: Layer, parent: pulumi.Resourc
             f"stack reference {full}: outputs do not have the expected shape ({problems}); "
             f"re-run `{produce_command(env, layer)}` with this version of the program"
         ) from None
+
+
+async def read_optional(
+    organization: str, env: str, layer: Layer, names: tuple[str, ...], parent: pulumi.Resource | None = None
+) -> dict[str, Any]:
+    """Outputs of a later layer that an earlier one uses when they exist (day-2 settings); {} otherwise.
+
+    The cluster layer runs before the platform layer, so on a new environment these are absent and
+    the next run picks them up. A `StackReference` to a stack that does not exist stops the whole
+    update (`unknown stack`), so this reads through the engine's built-in invoke
+    `pulumi:pulumi:readStackOutputs` instead, whose failure the program can catch.
+    """
+    full = stack_name(organization, env, layer)
+    try:
+        result = await pulumi.runtime.invoke_async(READ_STACK_OUTPUTS, {"name": full})
+    except Exception as exc:  # no such stack yet, or no backend: nothing to apply yet
+        pulumi.log.info(f"{full}: not readable yet ({str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__})")
+        return {}
+    outputs = (result or {}).get("outputs") or {}
+    return {name: outputs[name] for name in names if outputs.get(name) is not None}
+
+
+READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
+"""The engine's built-in invoke behind stack references."""

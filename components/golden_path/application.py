@@ -1,5 +1,10 @@
 """The Argo CD Application that deploys one environment of an application.
 
+What the project's ApplicationSet (components/tenant/delivery.py) makes of the folder
+`apps/<project>/<app>/<env>/` the file is committed to: same name, project, chart, chart version,
+release and namespace; it carries the values inline, so the file shows on its own what the folder
+deploys, and `kubectl apply -f application.yaml` reproduces it by hand (break-glass).
+
 The Application points at the shared `platform-app` chart in Harbor's OCI registry at the exact
 chart version of this repository, carries the rendered values inline (so the Git commit is the
 whole truth of what runs), lives in the tenant project's AppProject, and syncs automatically
@@ -11,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.golden_path import layout
 from components.golden_path.chart import CHART_NAME, chart_version
 from components.golden_path.environments import Env, namespace
 from components.labels import namespace_labels
@@ -23,8 +29,9 @@ SCHEMA_URL = (
 )
 
 
-def application_name(name: str, env: Env, pr: int | None = None) -> str:
-    return f"{name}-pr-{pr}" if env == "preview" else f"{name}-{env}"
+def application_name(project: str, name: str, env: Env, pr: int | None = None) -> str:
+    """The name the project's ApplicationSet gives the folder's Application (components/tenant/delivery.py)."""
+    return layout.application_name(project, name, layout.env_folder(env, pr))
 
 
 def application(values: dict[str, Any], env: Env, *, chart_repo: str, pr: int | None = None) -> dict[str, Any]:
@@ -48,14 +55,15 @@ def application(values: dict[str, Any], env: Env, *, chart_repo: str, pr: int | 
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Application",
         "metadata": {
-            "name": application_name(name, env, pr),
+            "name": application_name(project, name, env, pr),
             "namespace": ARGOCD_NAMESPACE,
             "labels": {
                 "app.kubernetes.io/name": name,
                 "app.kubernetes.io/part-of": project,
                 "app.kubernetes.io/team": team,
                 "app.kubernetes.io/managed-by": "idpctl",
-                "idp.platform/environment": env,
+                PROJECT_LABEL: project,
+                "idp.platform/environment": layout.env_folder(env, pr),
             },
             "annotations": {"idp.platform/image-tag": str(values["image"]["tag"])},
             # Deleting the Application (e.g. a closed preview) deletes what it deployed.

@@ -13,8 +13,10 @@ Order inside the component (explicit, see docs/adr/0004-argocd-bootstrap.md):
    empty default policy (no group, no access);
 4. AppProject `platform` (what platform services delivered with `delivery: argocd` belong to; its
    source repositories are their chart repositories, OCI ones declared with `enableOCI`);
-5. the root ApplicationSet: a git directory generator over `apps/*` of the GitOps repository, so
-   adding a directory there adds an Application.
+5. the root ApplicationSet: a git directory generator over `platform/*` of the GitOps repository,
+   so adding a directory there adds an Application of the platform team. Tenant folders
+   (`apps/<project>/...`, components/golden_path/layout.py) belong to each project's own
+   ApplicationSet; a root pattern that could reach them is a config error.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import pulumi_kubernetes as k8s
 import yaml
 from pydantic import Field, model_validator
 
+from components.golden_path import layout
 from components.ldap import BIND_PASSWORD_KEYS, LdapConfig
 from components.model import Fqdn, HttpsUrl, Model, Resources, raise_path_errors
 from components.platform.cert_manager import ingress_certificate
@@ -52,12 +55,26 @@ IN_CLUSTER = "https://kubernetes.default.svc"
 
 
 class GitOpsRepo(Model):
-    """The GitOps repository the root ApplicationSet reads (`apps/<name>/` = one Application)."""
+    """The GitOps repository the root ApplicationSet reads (`platform/<name>/` = one Application)."""
 
     url: HttpsUrl = Field(description="HTTPS clone URL")
     revision: str = "main"
     username: str = Field(min_length=1, description="account whose password/token is idp:gitopsRepoPassword")
-    directories: str = Field("apps/*", description="git generator directory pattern")
+    directories: str = Field(f"{layout.PLATFORM_ROOT}/*", description="root ApplicationSet's git generator directory pattern")
+
+    @model_validator(mode="after")
+    def _not_tenant_folders(self) -> "GitOpsRepo":
+        # path.Match never crosses `/`: a pattern reaches tenant folders only through its first segment.
+        first = self.directories.split("/", 1)[0]
+        try:
+            reaches = layout.path_match(first, layout.TENANT_ROOT)
+        except ValueError as exc:
+            raise_path_errors([("directories", f"{self.directories!r} is not a valid path pattern: {exc}")])
+        if reaches:
+            raise_path_errors([("directories", f"{self.directories!r} reaches {layout.TENANT_ROOT}/, the tenant projects' "
+                                "folders (read by each project's ApplicationSet); use a pattern under "
+                                f"{layout.PLATFORM_ROOT}/")])
+        return self
 
 
 class ArgoCdArgs(DeliveryArgs):
@@ -66,6 +83,9 @@ class ArgoCdArgs(DeliveryArgs):
     chart: ChartRef = ChartRef(repo="https://argoproj.github.io/argo-helm", name="argo-cd", version="10.1.1")
     host: Fqdn | None = Field(None, description="default argocd.<domain>")
     gitops: GitOpsRepo | None = Field(None, description="without it: no repository Secret and no root ApplicationSet")
+    ca_trusted_hosts: list[Fqdn] | None = Field(
+        None, description="hosts whose TLS the repo server checks against the platform root CA; default harbor.<domain>"
+    )
     admin_group: str = "ArgoAdmin"
     readonly_group: str = "ArgoReadOnly"
     local_admin: bool = Field(False, description="keep the built-in admin user (break-glass); off: AD only")
@@ -126,8 +146,10 @@ def rbac_policy(args: ArgoCdArgs) -> str:
     return f"g, {args.admin_group}, role:admin\ng, {args.readonly_group}, role:readonly\n"
 
 
-def argocd_values(args: ArgoCdArgs, host: str, ldap: LdapConfig) -> dict:
-    return {
+def argocd_values(
+    args: ArgoCdArgs, host: str, ldap: LdapConfig, *, root_ca: pulumi.Input[str] | None = None, ca_hosts: Sequence[str] = ()
+) -> dict:
+    values = {
         "global": {"domain": host},
         "crds": {"install": True, "keep": True},
         "configs": {
@@ -160,6 +182,11 @@ def argocd_values(args: ArgoCdArgs, host: str, ldap: LdapConfig) -> dict:
         "redisSecretInit": {"resources": args.redis_secret_init_resources.to_k8s()},
         "notifications": {"resources": args.notifications_resources.to_k8s()},
     }
+    if root_ca is not None and ca_hosts:
+        # argocd-tls-certs-cm: the repo server trusts the platform root CA for these hosts (the
+        # OCI charts in Harbor), so chart pulls do not fail with "x509: unknown authority".
+        values["configs"]["tls"] = {"certificates": {h: root_ca for h in ca_hosts}}
+    return values
 
 
 def root_application_set_spec(repo: GitOpsRepo) -> dict:
@@ -213,6 +240,7 @@ class ArgoCd(PlatformService):
         ldap_bind_password: pulumi.Input[str],
         git_password: pulumi.Input[str],
         charts: Sequence[ChartRef] = (),
+        root_ca: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("idp:platform:ArgoCd", name, {}, opts)
@@ -233,7 +261,7 @@ class ArgoCd(PlatformService):
         chart = self._chart(
             name,
             args,
-            argocd_values(args, host, ldap),
+            argocd_values(args, host, ldap, root_ca=root_ca, ca_hosts=args.ca_trusted_hosts or [tls.host("harbor")]),
             create_namespace=False,
             depends_on=[namespace, ldap_secret, *repo_secrets],
         )
@@ -253,7 +281,7 @@ class ArgoCd(PlatformService):
             kind="AppProject",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=PLATFORM_PROJECT, namespace=NAMESPACE, labels=labels),
             spec={
-                "description": "Platform services and the GitOps repository's apps/* (owned by the platform team)",
+                "description": "Platform services and the GitOps repository's platform/* (owned by the platform team)",
                 "sourceRepos": sorted({*([args.gitops.url] if args.gitops else []), *(argocd_source(c)["repoURL"] for c in charts)}),
                 "destinations": [{"server": IN_CLUSTER, "namespace": "*"}],
                 "clusterResourceWhitelist": [{"group": "*", "kind": "*"}],
@@ -292,6 +320,7 @@ class ArgoCd(PlatformService):
             ldap_bind_password=context.secret(BIND_PASSWORD_KEYS["dex"]),
             git_password=context.secret("gitopsRepoPassword"),
             charts=context.argocd_charts,
+            root_ca=getattr(context.get("cert_manager"), "root_ca_certificate", None),
             opts=opts,
         )
 

@@ -15,6 +15,7 @@ the platform config model named like its `key`. A service comes after every serv
 from __future__ import annotations
 
 from components.platform.argo_rollouts import ArgoRollouts
+from components.platform.artifacts import PlatformArtifacts
 from components.platform.argocd import ArgoCd
 from components.platform.cert_manager import CertManager
 from components.platform.cloudnative_pg import CloudNativePg
@@ -57,6 +58,7 @@ CATALOG: tuple[type[PlatformService], ...] = (
     VaultConfig,
     ExternalSecrets,
     Cosign,
+    PlatformArtifacts,
     Renovate,
     Kyverno,
     TrivyOperator,

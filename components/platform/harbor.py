@@ -107,6 +107,11 @@ class MirroredImage(Model):
         return cls(registry=registry, repository=repository, tag=tag)
 
 
+def harbor_reference(image: MirroredImage, host: str) -> str:
+    """Where the replication puts an image: `<host>/library/<last path segment>:<tag>` (dest_namespace_replace=1)."""
+    return f"{host}/{LIBRARY}/{image.repository.rsplit('/', 1)[-1]}:{image.tag}"
+
+
 def mirrored_images(path: Path = IMAGES_FILE) -> list[MirroredImage]:
     """The mirror list, validated."""
     data = yaml.safe_load(path.read_text()) or {}

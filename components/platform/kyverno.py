@@ -74,12 +74,18 @@ class KyvernoArgs(DeliveryArgs):
         return self.harbor_registry or f"harbor.{domain}"
 
 
-def kyverno_values(args: KyvernoArgs) -> dict:
+def kyverno_values(args: KyvernoArgs, root_ca: pulumi.Input[str] | None = None) -> dict:
+    admission: dict = {
+        "replicas": args.admission_replicas,
+        "container": {"resources": args.admission_resources.to_k8s()},
+    }
+    if root_ca is not None:
+        # Signature look-ups go to Harbor over TLS with the platform CA. The chart mounts this bundle
+        # as the container's CA file: the admission controller trusts the platform CA only, which
+        # is all verify-image-signatures talks to.
+        admission["caCertificates"] = {"data": root_ca}
     return {
-        "admissionController": {
-            "replicas": args.admission_replicas,
-            "container": {"resources": args.admission_resources.to_k8s()},
-        },
+        "admissionController": admission,
         "backgroundController": {"enabled": True, "resources": args.background_resources.to_k8s()},
         "cleanupController": {"resources": args.cleanup_resources.to_k8s()},
         "reportsController": {"resources": args.reports_resources.to_k8s()},
@@ -125,10 +131,11 @@ class Kyverno(PlatformService):
         domain: str,
         cosign_public_key: pulumi.Input[str] | None,
         harbor_access: HarborAccess | None = None,
+        root_ca: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("idp:platform:Kyverno", name, {}, opts)
-        chart = self._chart(name, args, kyverno_values(args))
+        chart = self._chart(name, args, kyverno_values(args, root_ca))
         registry = args.registry(domain)
         labels = standard_labels("kyverno", RELEASE, args.chart.version)
         pull_secret = None
@@ -175,6 +182,7 @@ class Kyverno(PlatformService):
             cosign_public_key=cosign.public_key if isinstance(cosign, Cosign) else None,
             # Harbor's API answers only once configured (`harbor.configureApi`).
             harbor_access=harbor_service if isinstance(harbor_service, Harbor) and harbor_service.api_configured else None,
+            root_ca=getattr(context.get("cert_manager"), "root_ca_certificate", None),
             opts=opts,
         )
 

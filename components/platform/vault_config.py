@@ -6,6 +6,11 @@
 - Kubernetes auth (token TTL 1 h) for External Secrets and pods, with the role `external-secrets`
   that the platform ClusterSecretStore uses (read-only on `secret/platform/*`);
 - a file audit device writing to the audit volume (`/vault/audit/audit.log`);
+- a Transit engine (`transit/`) holding the platform's cosign signing key (components/platform/cosign.py);
+- with `ciOidc`: a JWT auth method for Bitbucket Pipelines OIDC (issuer and audience from config),
+  on which the projects stack creates one `project-<project>-ci` role per project, and the role
+  `platform-ci` for the platform repository's own pipeline (sign with the Transit key, read the
+  platform robot's Harbor credentials);
 - a scoped, renewable token for the projects stack (policy `projects-provisioner`: mounts,
   policies, Kubernetes roles and LDAP groups for tenant projects -- never the platform's own
   mounts, which it may neither mount, tune, unmount nor read, and not `sys/` beyond that),
@@ -46,13 +51,15 @@ BUILTIN_MOUNTS = ("sys", "cubbyhole", "identity")
 """Mounts every Vault has; never a project's."""
 
 
-def projects_policy(platform_mounts: Iterable[str]) -> str:
+def projects_policy(platform_mounts: Iterable[str], ci_path: str | None = None) -> str:
     """What the projects stack needs to set up a tenant project, and nothing more.
 
     Project mounts are named after the project, so `sys/mounts/+` has to stay; every mount the
     platform owns is denied by its exact name. Vault applies the most specific matching path, and
     `sys/mounts/secret` (no wildcard) outranks `sys/mounts/+`, as `secret/*` outranks `+/data/*`,
     so the token can neither remount, tune, disable nor read `secret/` or another platform mount.
+    With `ci_path` (the Bitbucket JWT mount) it may also manage the projects' CI roles there, which
+    carry project policies only.
     """
     denied = "".join(
         f'path "sys/mounts/{mount}" {{\n  capabilities = ["deny"]\n}}\n'
@@ -112,11 +119,20 @@ path "+/metadata/*" {
 """
         + "# Never the platform's own mounts: not mounted, tuned, unmounted or read by this token.\n"
         + denied
+        + (_ci_roles(ci_path) if ci_path else "")
     )
 
 
-PROJECTS_POLICY = projects_policy(["secret"])
-"""The policy with the default platform mount (`kvPath: secret`)."""
+def _ci_roles(ci_path: str) -> str:
+    return f"""# CI roles of tenant projects (Bitbucket Pipelines OIDC), carrying project policies only.
+path "auth/{ci_path}/role/project-*" {{
+  capabilities = ["create", "read", "update", "delete", "list"]
+  allowed_parameters = {{
+    "token_policies" = ["project-*"]
+    "*"              = []
+  }}
+}}
+"""
 
 
 def ca_file(pem: str | None) -> str | None:
@@ -151,6 +167,20 @@ def _depends_on(opts: pulumi.ResourceOptions | None) -> list[pulumi.Resource]:
     return list(deps) if isinstance(deps, (list, tuple)) else [deps]
 
 
+class BitbucketOidcArgs(Model):
+    """Bitbucket Pipelines as an OIDC identity provider (Repository settings > OpenID Connect)."""
+
+    issuer: str = Field(
+        pattern=r"^https://\S+$",
+        description="Identity provider URL, e.g. https://api.bitbucket.org/2.0/workspaces/<workspace>/pipelines-config/identity/oidc",
+    )
+    audience: str = Field(min_length=1, description="Audience, e.g. ari:cloud:bitbucket::workspace/<workspace uuid>")
+    path: K8sName = Field("bitbucket", description="mount path of the JWT auth method")
+    platform_repository_uuids: list[str] = Field(
+        default_factory=list, description="repositories of the platform pipeline (role platform-ci); empty: no role"
+    )
+
+
 class VaultConfigArgs(ServiceArgs):
     """Vault's engines, auth methods and audit device."""
 
@@ -166,6 +196,8 @@ class VaultConfigArgs(ServiceArgs):
     projects_token_ttl: Hours = Field("768h", description="renewable; the projects pipeline renews it")
     skip_tls_verify: bool = Field(False, description="only for labs whose runner does not trust the internal CA")
     max_retries: int = Field(10, ge=0, description="retries on 5xx while the Raft leader settles after unseal")
+    transit_path: K8sName = Field("transit", description="Transit engine holding the cosign signing key")
+    ci_oidc: BitbucketOidcArgs | None = Field(None, description="Bitbucket Pipelines OIDC; without it no CI roles")
 
 
 class LdapBinding(Model):
@@ -202,6 +234,14 @@ class VaultConfig(PlatformService):
     """Provider authenticated as root, for platform components that write secrets (cosign)."""
     ready: list[pulumi.Resource]
     """Depend on these before using the auth methods (External Secrets)."""
+    transit: vault.Mount
+    """The Transit engine (the cosign key lives there)."""
+    transit_path: str
+    """Its mount path."""
+    ci_oidc: "BitbucketOidcArgs | None"
+    """The Bitbucket Pipelines OIDC settings, when configured."""
+    ci_auth_path: str | None
+    """Mount path of the Bitbucket Pipelines JWT auth method, or None."""
     kubernetes_path: str
     """Mount path of the Kubernetes auth method."""
     eso_role: str
@@ -252,6 +292,28 @@ class VaultConfig(PlatformService):
         policies = self._policies(name, args, child)
         ldap_backend = self._ldap(name, args, ldap, ldap_bind_password, child, policies["admin"])
         k8s_role = self._kubernetes(name, args, child, policies["eso"])
+        self.transit = vault.Mount(
+            f"{name}-transit",
+            path=args.transit_path,
+            type="transit",
+            description="Signing keys the platform never hands out (cosign)",
+            opts=child,
+        )
+        self.ci_auth_path = None
+        ready_ci: list[pulumi.Resource] = []
+        if args.ci_oidc is not None:
+            ready_ci.append(
+                vault.jwt.AuthBackend(
+                    f"{name}-bitbucket-oidc",
+                    path=args.ci_oidc.path,
+                    type="jwt",
+                    oidc_discovery_url=args.ci_oidc.issuer,
+                    bound_issuer=args.ci_oidc.issuer,
+                    description="Bitbucket Pipelines OIDC: one role per tenant project, plus platform-ci",
+                    opts=child,
+                )
+            )
+            self.ci_auth_path = args.ci_oidc.path
         token = vault.Token(
             f"{name}-projects-token",
             policies=[policies["projects"].name],
@@ -262,12 +324,15 @@ class VaultConfig(PlatformService):
             opts=pulumi.ResourceOptions(parent=self, provider=self.provider, additional_secret_outputs=["client_token"]),
         )
         self.kv_path = args.kv_path
+        self.transit_path = args.transit_path
+        self.ci_oidc = args.ci_oidc
         self.kubernetes_path = args.kubernetes_path
         self.eso_role = args.eso_role
         self.address = pulumi.Output.secret(address)
         self.projects_token = pulumi.Output.secret(token.client_token)
-        self.ready = [kv, audit, ldap_backend, k8s_role]
-        self.register_outputs({"address": self.address, "projectsToken": self.projects_token, "kvPath": self.kv_path})
+        self.ready = [kv, audit, ldap_backend, k8s_role, self.transit, *ready_ci]
+        self.register_outputs({"address": self.address, "projectsToken": self.projects_token, "kvPath": self.kv_path,
+                               "ciAuthPath": self.ci_auth_path})
 
     @classmethod
     def create(cls, name: str, args: VaultConfigArgs, context: PlatformContext, opts: pulumi.ResourceOptions) -> "VaultConfig":
@@ -286,13 +351,19 @@ class VaultConfig(PlatformService):
         )
 
     def stack_outputs(self) -> dict:
-        return {"vaultAddress": self.address, "vaultToken": self.projects_token}
+        outputs = {"vaultAddress": self.address, "vaultToken": self.projects_token}
+        if self.ci_auth_path:
+            outputs["vaultCiAuthPath"] = self.ci_auth_path
+        return outputs
 
     def _policies(self, name: str, args: VaultConfigArgs, opts: pulumi.ResourceOptions) -> dict[str, vault.Policy]:
         return {
             "admin": vault.Policy(f"{name}-policy-admin", name="admin", policy=ADMIN_POLICY, opts=opts),
             "projects": vault.Policy(
-                f"{name}-policy-projects", name="projects-provisioner", policy=projects_policy([args.kv_path]), opts=opts
+                f"{name}-policy-projects",
+                name="projects-provisioner",
+                policy=projects_policy([args.kv_path, args.transit_path], args.ci_oidc.path if args.ci_oidc else None),
+                opts=opts,
             ),
             "eso": vault.Policy(f"{name}-policy-eso", name="eso-platform", policy=eso_policy(args.kv_path), opts=opts),
         }

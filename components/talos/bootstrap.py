@@ -30,6 +30,9 @@ class TalosBootstrapArgs(Model):
     machine_configurations: Any = Field(description="Output (secret) mapping node name to machine configuration")
     apply_mode: ApplyMode = "auto"
     kubeconfig_renewal: Hours = "720h"
+    config_patches: Any = Field(
+        None, description="extra machine-config documents (YAML strings) applied on every node, e.g. the platform CA trust"
+    )
 
 
 def _client_configuration(config: Any) -> Any:
@@ -60,6 +63,7 @@ class TalosBootstrap(pulumi.ComponentResource):
                 endpoint=node.ip,
                 client_configuration=client,
                 machine_configuration_input=configs.apply(lambda c, n=node.name: c[n]),
+                config_patches=args.config_patches,
                 apply_mode=args.apply_mode,
                 opts=pulumi.ResourceOptions(parent=self),
             )

@@ -227,3 +227,18 @@ def node_patches(args: TalosClusterArgs, node: NodeArgs) -> list[tuple[str, dict
     ]
     chosen = common + (longhorn if node.longhorn_disk_gib else []) + (control_plane if node.role == "controlplane" else [])
     return [(name, build()) for name, build in chosen]
+
+
+def registry_tls(host: str, ca_pem: str) -> dict:
+    """Talos 1.13 `RegistryTLSConfig`: image pulls from `host` (by Talos and every pod) trust the platform CA."""
+    return {"apiVersion": "v1alpha1", "kind": "RegistryTLSConfig", "name": host, "ca": ca_pem}
+
+
+def trusted_roots(ca_pem: str) -> dict:
+    """Talos `TrustedRootsConfig`: the node itself trusts the platform CA (Talos API clients, discovery)."""
+    return {"apiVersion": "v1alpha1", "kind": "TrustedRootsConfig", "name": "platform-root-ca", "certificates": ca_pem}
+
+
+def platform_ca_documents(registry_host: str, ca_pem: str) -> list[dict]:
+    """The day-2 documents the cluster layer applies once the platform has a root CA."""
+    return [registry_tls(registry_host, ca_pem), trusted_roots(ca_pem)]

@@ -5,7 +5,8 @@
   sure no other project's namespace matches that pattern;
 - cluster-scoped resources: only Namespaces named `<project>-pr-*`, and only when the project has
   previews (they create their namespace); quotas, limit ranges and SecretStores stay the platform's;
-- source repositories from config, plus the Harbor repository of the golden-path base chart;
+- source repositories from config, plus the Harbor repository of the golden-path base chart and
+  the GitOps repository the project's ApplicationSets read values from;
 - role `developer`, mapped to the team's AD group, may manage the project's applications only.
 """
 
@@ -30,7 +31,8 @@ def developer_policies(project: str) -> list[str]:
 
 
 def app_project_spec(args: TenantProjectArgs, platform: TenantPlatform) -> dict:
-    source_repos = list(dict.fromkeys([*args.source_repos, platform.chart_repo]))
+    gitops = [platform.gitops_repo] if platform.gitops_repo else []
+    source_repos = list(dict.fromkeys([*args.source_repos, platform.chart_repo, *gitops]))
     return {
         "description": f"Tenant project {args.name} (team {args.group}); managed by the idp projects stack",
         "sourceRepos": source_repos,

@@ -13,6 +13,7 @@ import re
 
 from pydantic import Field, model_validator
 
+from components.golden_path.chart import CHART_NAME, chart_version
 from components.model import Fqdn, K8sName, Model, Quantity, not_above, raise_path_errors
 
 RESERVED_PROJECT_NAMES = {
@@ -30,6 +31,7 @@ RESERVED_PROJECT_NAMES = {
 }
 """Names a project cannot take, because one of its parts would collide with the platform's."""
 
+_REPO_UUID = re.compile(r"^\{[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}$")
 _BITBUCKET_CLONE = re.compile(r"^(?P<base>https://[^/\s]+(?:/[^\s]*?)?)/scm/(?P<key>[^/\s*]+)/(?P<slug>[^/\s*]+?)(?:\.git)?$")
 
 
@@ -151,6 +153,28 @@ class HarborProjectArgs(Model):
     vulnerability_scanning: bool = True
 
 
+class CiArgs(Model):
+    """The project's CI identity: which Bitbucket Pipelines repositories may log in to Vault as it."""
+
+    repository_uuids: list[str] = Field(
+        default_factory=list,
+        description="Bitbucket repository UUIDs ({...}, Repository settings > OpenID Connect) bound to the "
+        "project's Vault JWT role through the `repositoryUuid` claim; empty: no CI role",
+    )
+    token_ttl: int = Field(900, ge=60, le=3600, description="seconds a CI Vault token lives")
+
+    @model_validator(mode="after")
+    def _uuids(self) -> "CiArgs":
+        errors = [
+            (f"repositoryUuids[{i}]", f"{uuid!r} is not a Bitbucket repository UUID such as "
+             "{0b5c6ad3-6a2e-4b1f-9d3e-5b8f6c2a7e10}")
+            for i, uuid in enumerate(self.repository_uuids)
+            if not _REPO_UUID.match(uuid)
+        ]
+        raise_path_errors(errors)
+        return self
+
+
 class TenantProjectArgs(Model):
     """A team's project: its environments become namespaces `<project>-<env>`."""
 
@@ -166,6 +190,7 @@ class TenantProjectArgs(Model):
     log_level: str = Field("info", pattern=r"^(debug|info|warn|warning|error)$", description="LOG_LEVEL default in Vault")
     harbor: HarborProjectArgs = Field(default_factory=HarborProjectArgs)
     preview: PreviewArgs = Field(default_factory=PreviewArgs)
+    ci: CiArgs = Field(default_factory=CiArgs)
 
     @property
     def group(self) -> str:
@@ -246,8 +271,24 @@ class PlatformChart(Model):
     """Where the golden-path base chart is published (an OCI repository in Harbor)."""
 
     repository: str = Field("platform", description="Harbor project holding the chart")
-    name: str = "platform-app"
-    version: str = "0.1.0"
+    name: str = CHART_NAME
+    version: str = Field(default_factory=chart_version, description="default: the version in charts/platform-app/Chart.yaml")
+
+
+class SigningKey(Model):
+    """The platform's cosign key in Vault Transit: pipelines may sign with it, never read it."""
+
+    mount: K8sName = "transit"
+    name: K8sName = "cosign"
+
+    @property
+    def sign_path(self) -> str:
+        return f"{self.mount}/sign/{self.name}"
+
+    @property
+    def cosign_ref(self) -> str:
+        """What `cosign sign --key` takes; cosign reads VAULT_ADDR/VAULT_TOKEN (and TRANSIT_SECRET_ENGINE_PATH)."""
+        return f"hashivault://{self.name}"
 
 
 class TenantPlatform(Model):
@@ -263,6 +304,12 @@ class TenantPlatform(Model):
     cluster_issuer: K8sName = "platform-ca"
     cluster_server: str = "https://kubernetes.default.svc"
     chart: PlatformChart = Field(default_factory=PlatformChart)
+    gitops_repo: str | None = Field(None, description="GitOps repository clone URL; without it no project ApplicationSet")
+    gitops_revision: str = "main"
+    ldap_group_base_dn: str | None = Field(None, description="AD group base DN; the team's group joins its Harbor project")
+    ci_auth_path: K8sName | None = Field(None, description="Vault JWT mount of Bitbucket Pipelines OIDC; None: no CI roles")
+    ci_audience: str | None = None
+    signing_key: SigningKey | None = Field(None, description="Vault Transit key the pipelines sign with")
     protect: bool = True
     urls: dict[str, str] = Field(default_factory=dict)
 

@@ -3,7 +3,9 @@
 The Harbor project (private, scanned on push, storage quota from config) is protected when
 `idp:global.protect` is on: it holds the team's images. The robot account is project-level and may
 push and pull in this project only; its secret is a Pulumi secret, handed to `ProjectVault`, which
-stores it at `<project>/harbor` for CI and for the namespaces' image pull secrets.
+stores it at `<project>/harbor` for CI and for the namespaces' image pull secrets. The team's AD
+group is a member of the project with the developer role (push, pull, scan; no member or policy
+changes), so people see their images and scan results in Harbor's UI with their own login.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from components.tenant.args import TenantPlatform, TenantProjectArgs
 
 ROBOT_NAME = "ci"
 ROBOT_ACCESSES = (("repository", "pull"), ("repository", "push"))
+TEAM_ROLE = "developer"
 
 
 class ProjectRegistry(pulumi.ComponentResource):
@@ -63,6 +66,16 @@ class ProjectRegistry(pulumi.ComponentResource):
             ],
             opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["secret"]),
         )
+        if platform.ldap_group_base_dn:
+            harbor.ProjectMemberGroup(
+                f"{name}-team",
+                project_id=project.id,
+                type="ldap",
+                role=TEAM_ROLE,
+                group_name=args.group,
+                ldap_group_dn=f"CN={args.group},{platform.ldap_group_base_dn}",
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         self.project_name = args.name
         self.robot_name = robot.full_name
         self.robot_secret = pulumi.Output.secret(robot.secret)

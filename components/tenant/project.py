@@ -9,6 +9,10 @@ Parts, one component each (all children of the project, so removing the config e
 - `ProjectArgoCd` (argocd.py): the AppProject that fences deployments to `<project>-*`;
 - `ProjectObjectStore` (backups.py), per environment: the `backups` ObjectStore its databases
   archive to, with the platform's S3 credentials (when the platform has a backup store);
+- `ProjectDelivery` (delivery.py): the ApplicationSets over `apps/<project>/*/<env>/` of the GitOps
+  repository (when the platform has one);
+- `ProjectCi` (ci.py): the Vault JWT role and policy of the project's Bitbucket Pipelines (when the
+  platform has the OIDC mount and the project lists its repositories);
 - `ProjectPreviews` (previews.py): pull-request previews, for a project with a Bitbucket Server
   repository to build them from (`preview.repoUrl` or a concrete `sourceRepos` entry).
 
@@ -23,6 +27,8 @@ import pulumi
 from components.tenant.args import TenantPlatform, TenantProjectArgs
 from components.tenant.argocd import ProjectArgoCd
 from components.tenant.backups import ProjectObjectStore, TenantBackups
+from components.tenant.ci import ProjectCi
+from components.tenant.delivery import ProjectDelivery
 from components.tenant.harbor import ProjectRegistry
 from components.tenant.labels import env_secret_name, pull_secret_name
 from components.tenant.namespace import ProjectNamespace
@@ -47,6 +53,10 @@ class TenantProject(pulumi.ComponentResource):
     """Name of the Secret with the project's environment in every namespace."""
     pull_secret: str
     """Name of the image pull Secret in every namespace."""
+    application_sets: list[str]
+    """ApplicationSets reading the project's GitOps folders (none without a GitOps repository)."""
+    ci_role: str | None
+    """Vault JWT role of the project's pipelines (None without OIDC or repositories)."""
 
     def __init__(
         self,
@@ -94,6 +104,17 @@ class TenantProject(pulumi.ComponentResource):
             "harbor": f"{platform.url('harbor')}/harbor/projects?name={args.name}",
             "vault": f"{platform.url('vault')}/ui/vault/secrets/{args.name}/kv/list",
         }
+        if platform.gitops_repo:
+            delivery = ProjectDelivery(
+                f"{name}-delivery", args, pulumi.ResourceOptions(parent=self, depends_on=[argocd, *namespaces]),
+                platform=platform,
+            )
+            self.application_sets = delivery.application_sets
+        else:
+            self.application_sets = []
+        self.ci_role = None
+        if platform.ci_auth_path and args.ci.repository_uuids:
+            self.ci_role = ProjectCi(f"{name}-ci", args, child, platform=platform).role
         if args.previews_enabled:
             previews = ProjectPreviews(
                 f"{name}-previews", args, child, platform=platform, depends_on=[*namespaces, argocd]
@@ -114,5 +135,7 @@ class TenantProject(pulumi.ComponentResource):
                 "harborProject": self.harbor_project,
                 "robotName": self.robot_name,
                 "urls": self.urls,
+                "applicationSets": self.application_sets,
+                "ciRole": self.ci_role,
             }
         )

@@ -47,7 +47,7 @@ def test_example_renders_valid_application(path: Path, env: str, pr: int | None,
     assert spec["project"] == app_values["project"]
     suffix = f"pr-{pr}" if env == "preview" else env
     assert spec["destination"]["namespace"] == f"{app_values['project']}-{suffix}"
-    assert application["metadata"]["name"] == f"{app_values['name']}-{suffix}"
+    assert application["metadata"]["name"] == f"{app_values['project']}-{app_values['name']}-{suffix}"
     assert spec["source"] == {
         "repoURL": CHART_REPO,
         "chart": "platform-app",

@@ -102,11 +102,11 @@ def test_git_credentials_exist_before_argocd_and_the_root_applicationset(lab):
     assert waits_for(lab, appset, raw) and waits_for(lab, appset, release)
 
 
-def test_root_applicationset_adds_an_application_per_apps_directory(lab):
+def test_root_applicationset_adds_an_application_per_platform_directory(lab):
     appset = obj(lab, "ApplicationSet", "root", "argocd")
     (generator,) = appset["spec"]["generators"]
     assert generator["git"]["repoURL"] == "https://bitbucket.lab.idp.internal/scm/plat/gitops.git"
-    assert generator["git"]["directories"] == [{"path": "apps/*"}]
+    assert generator["git"]["directories"] == [{"path": "platform/*"}]
     template = appset["spec"]["template"]
     assert template["metadata"]["name"] == "{{ .path.basename }}"
     assert template["spec"]["source"]["path"] == "{{ .path.path }}"
@@ -171,3 +171,18 @@ def test_oci_chart_repositories_are_declared_for_argocd(lab):
     for url in oci_sources:
         assert declared[url]["type"] == "helm" and declared[url]["enableOCI"] == "true", url
         assert "password" not in declared[url]
+
+
+@pytest.mark.parametrize("pattern", ["apps/*", "*", "a*/*", "[a]pps/*/*", "apps"])
+def test_root_applicationset_may_not_reach_tenant_folders(pattern):
+    from components.platform.argocd import GitOpsRepo
+
+    with pytest.raises(Exception, match="tenant projects' folders"):
+        GitOpsRepo(url="https://git.example/gitops.git", username="u", directories=pattern)
+
+
+@pytest.mark.parametrize("pattern", ["platform/*", "clusters/*/apps"])
+def test_root_applicationset_patterns_outside_tenant_folders_are_fine(pattern):
+    from components.platform.argocd import GitOpsRepo
+
+    assert GitOpsRepo(url="https://git.example/gitops.git", username="u", directories=pattern).directories == pattern

@@ -86,7 +86,7 @@ def test_traefik_without_dashboard_does_not_need_cert_manager():
     config = lab_config()
     platform = config["idp:platform"]
     platform["traefik"]["dashboard"] = False
-    for key in ("certManager", "argocd", "argoRollouts", "harbor", "vault", "vaultConfig", "externalSecrets", "cosign", "renovate",
+    for key in ("certManager", "argocd", "argoRollouts", "harbor", "vault", "vaultConfig", "externalSecrets", "cosign", "artifacts", "renovate",
                 "longhorn", "cloudnativePg", "rabbitmqOperator",
                 "victoriaMetrics", "alertmanager", "grafana", "victoriaLogs", "logsCollector", "vector", "portal"):
         platform.setdefault(key, {})["enabled"] = False

@@ -140,6 +140,7 @@ def test_disabled_harbor_declares_nothing_and_exports_nothing():
     config = lab_config()
     config["idp:platform"]["harbor"]["enabled"] = False
     config["idp:platform"]["portal"]["enabled"] = False  # its image comes from Harbor
+    config["idp:platform"]["artifacts"] = {"enabled": False}  # they live in Harbor
     result = render_platform(config)
     assert not [r for r in result.resources if r.type.startswith("harbor:") or "harbor" in r.name]
     assert "harborUrl" not in result.exports and "harbor" not in result.exports["urls"]

@@ -118,6 +118,7 @@ def test_each_service_can_be_disabled(component):
     config["idp:platform"][COMPONENT_KEYS[component]]["enabled"] = False
     if component == "harbor":
         config["idp:platform"]["portal"]["enabled"] = False  # the portal's image comes from Harbor
+        config["idp:platform"]["artifacts"] = {"enabled": False}  # they live in Harbor
     result = render_platform(config)
     assert not [r for r in result.resources if r.name.startswith(f"{component}-") or r.name == component]
 
@@ -126,6 +127,7 @@ def test_argocd_can_be_disabled_when_nothing_needs_it():
     config = lab_config()
     platform = config["idp:platform"]
     platform["argocd"]["enabled"] = False
+    platform["artifacts"] = {"enabled": False}  # Argo CD's chart credential
     for component in platform.values():
         if isinstance(component, dict) and component.get("delivery") == "argocd":
             component["delivery"] = "helm"

@@ -3,6 +3,8 @@ namespaces or images. Checked over the lab projects plus generated ones of diffe
 
 from __future__ import annotations
 
+import json
+
 import fnmatch
 
 import pytest
@@ -61,17 +63,26 @@ def test_each_secret_store_role_is_bound_only_to_its_namespace_service_account(m
 def test_each_vault_policy_grants_only_its_project_mount(many):
     result, projects = many
     policies = [inputs(r) for r in result.resources if r.type == "vault:index/policy:Policy"]
-    assert len(policies) == 2 * len(projects)
+    with_ci = [n for n, p in projects.items() if p.ci.repository_uuids]
+    assert len(policies) == 2 * len(projects) + len(with_ci)
     for name in projects:
         own = [inputs(r) for r in of_project(result, name, "vault:index/policy:Policy")]
-        assert {p["name"] for p in own} == {f"project-{name}-team", f"project-{name}-eso"}
+        expected = {f"project-{name}-team", f"project-{name}-eso"} | ({f"project-{name}-ci"} if name in with_ci else set())
+        assert {p["name"] for p in own} == expected
         for policy in own:
-            paths = hcl_paths(policy["policy"])
+            if policy["name"].endswith("-ci"):  # JSON policy document
+                paths = {path: rule["capabilities"] for path, rule in json.loads(policy["policy"])["path"].items()}
+            else:
+                paths = hcl_paths(policy["policy"])
+                # the parser saw every block
+                assert len(paths) == policy["policy"].count("path ")
             assert paths, policy["policy"]
-            # the parser saw every block
-            assert len(paths) == policy["policy"].count("path ")
             for path, capabilities in paths.items():
-                assert path.startswith(f"{name}/"), (policy["name"], path)
+                # Its own mount, or signing with the platform key (never reading it).
+                if path.startswith("transit/"):
+                    assert path in ("transit/sign/cosign", "transit/sign/cosign/*") and capabilities == ["update"], path
+                else:
+                    assert path.startswith(f"{name}/"), (policy["name"], path)
                 assert "+" not in path and "sudo" not in capabilities
             if policy["name"].endswith("-eso"):
                 assert all(set(caps) <= {"read", "list"} for caps in paths.values())
@@ -100,8 +111,15 @@ def test_each_app_project_targets_only_its_own_namespaces(many):
                 assert subject == f"proj:{name}:{role['name']}" and obj.startswith(f"{name}/"), line
         for appset in of_project(result, name, "kubernetes:argoproj.io/v1alpha1:ApplicationSet"):
             template = kube(appset)["spec"]["template"]["spec"]
+            spec = kube(appset)["spec"]
             assert template["project"] == name
-            assert template["destination"]["namespace"].startswith(f"{name}-pr-")
+            git = [g["git"] for g in spec["generators"] if "git" in g]
+            if git:
+                # The project's folders only; the folder name completes `<project>-`.
+                assert all(d["path"].startswith(f"apps/{name}/") for g in git for d in g["directories"])
+                assert template["destination"]["namespace"] == f"{name}-{{{{ .path.basename }}}}"
+            else:
+                assert template["destination"]["namespace"].startswith(f"{name}-pr-")
 
 
 def test_robot_accounts_are_scoped_to_their_project(many):

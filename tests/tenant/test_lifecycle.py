@@ -32,8 +32,15 @@ def test_removing_a_project_from_config_removes_all_its_resources(lab_config):
     webshop = {urn for urn in before_urns if urn.endswith("::webshop") or "::webshop-" in urn}
     assert removed == webshop
     assert sorted((before_urns[u].type, before_urns[u].name) for u in removed) == expected_resources(
-        "webshop", ["staging", "production"]
+        "webshop", ["staging", "production"], ci=True
     )
+    # In particular its ApplicationSets, its CI's Vault JWT role and policy.
+    gone = {(before_urns[u].type, before_urns[u].name) for u in removed}
+    assert {
+        ("kubernetes:argoproj.io/v1alpha1:ApplicationSet", "webshop-delivery-environments"),
+        ("vault:jwt/authBackendRole:AuthBackendRole", "webshop-ci-role"),
+        ("vault:index/policy:Policy", "webshop-ci-policy"),
+    } <= gone
     # nothing that stays refers to the removed project ...
     for reg in after.resources:
         assert "webshop" not in json.dumps(mask(reg.inputs)), reg.urn

@@ -31,11 +31,15 @@ PER_ENVIRONMENT = [
 ]
 
 
-def expected_resources(project: str, environments: list[str]) -> list[tuple[str, str]]:
+def expected_resources(project: str, environments: list[str], *, ci: bool = False) -> list[tuple[str, str]]:
     expected = [
         ("idp:tenant:Project", project),
         ("idp:tenant:ProjectRegistry", f"{project}-harbor"),
         ("harbor:index/project:Project", f"{project}-harbor-project"),
+        ("harbor:index/projectMemberGroup:ProjectMemberGroup", f"{project}-harbor-team"),
+        ("idp:tenant:ProjectDelivery", f"{project}-delivery"),
+        ("kubernetes:argoproj.io/v1alpha1:ApplicationSet", f"{project}-delivery-environments"),
+        ("kubernetes:argoproj.io/v1alpha1:ApplicationSet", f"{project}-delivery-previews"),
         ("harbor:index/robotAccount:RobotAccount", f"{project}-harbor-robot"),
         ("idp:tenant:ProjectVault", f"{project}-vault"),
         ("vault:index/mount:Mount", f"{project}-vault-kv"),
@@ -50,6 +54,12 @@ def expected_resources(project: str, environments: list[str]) -> list[tuple[str,
         ("kubernetes:kyverno.io/v1:ClusterPolicy", f"{project}-previews-namespace-policy"),
         ("kubernetes:argoproj.io/v1alpha1:ApplicationSet", f"{project}-previews-application-set"),
     ]
+    if ci:
+        expected += [
+            ("idp:tenant:ProjectCi", f"{project}-ci"),
+            ("vault:index/policy:Policy", f"{project}-ci-policy"),
+            ("vault:jwt/authBackendRole:AuthBackendRole", f"{project}-ci-role"),
+        ]
     for env in environments:
         expected += [(t, f"{project}-{env}{suffix}") for t, suffix in PER_ENVIRONMENT]
     return sorted(expected)
@@ -187,7 +197,11 @@ def test_app_project_source_repos_and_developer_role(lab):
     app_project = kube(one(lab, "payments", "kubernetes:argoproj.io/v1alpha1:AppProject", "payments-argocd-app-project"))
     assert app_project["metadata"]["namespace"] == "argocd"
     spec = app_project["spec"]
-    assert spec["sourceRepos"] == ["https://bitbucket.lab.idp.internal/scm/pay/*", "harbor.lab.idp.internal/platform"]
+    assert spec["sourceRepos"] == [
+        "https://bitbucket.lab.idp.internal/scm/pay/*",
+        "harbor.lab.idp.internal/platform",
+        "https://bitbucket.lab.idp.internal/scm/plat/gitops.git",  # values of the project's ApplicationSets
+    ]
     assert spec["destinations"] == [{"server": "https://kubernetes.default.svc", "namespace": "payments-*"}]
     (role,) = spec["roles"]
     assert role["name"] == "developer" and role["groups"] == ["payments"]
@@ -248,3 +262,44 @@ def test_vault_role_binds_the_eso_account(lab):
     assert role["boundServiceAccountNames"] == [ESO_SERVICE_ACCOUNT]
     assert role["boundServiceAccountNamespaces"] == ["payments-staging"]
     assert role["tokenPolicies"] == ["project-payments-eso"]
+
+
+def test_project_application_sets_read_only_the_projects_folders(lab):
+    appset = kube(one(lab, "webshop", "kubernetes:argoproj.io/v1alpha1:ApplicationSet", "webshop-delivery-environments"))
+    assert appset["metadata"] == {**appset["metadata"], "name": "webshop-apps", "namespace": "argocd"}
+    spec = appset["spec"]
+    (generator,) = spec["generators"]
+    assert generator["git"]["repoURL"] == "https://bitbucket.lab.idp.internal/scm/plat/gitops.git"
+    assert generator["git"]["directories"] == [{"path": "apps/webshop/*/staging"}, {"path": "apps/webshop/*/production"}]
+    # A removed folder removes the Application, and its finalizer what it deployed.
+    assert spec["syncPolicy"] == {"preserveResourcesOnDeletion": False}
+    template = spec["template"]
+    assert template["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io"]
+    assert template["metadata"]["name"] == "webshop-{{ index .path.segments 2 }}-{{ .path.basename }}"
+    app = template["spec"]
+    assert app["project"] == "webshop" and app["destination"]["namespace"] == "webshop-{{ .path.basename }}"
+    chart, values = app["sources"]
+    assert chart == {**chart, "repoURL": "harbor.lab.idp.internal/platform", "chart": "platform-app"}
+    assert chart["helm"]["valueFiles"] == ["$values/{{ .path.path }}/values.yaml"]
+    assert values == {"repoURL": generator["git"]["repoURL"], "targetRevision": "main", "ref": "values"}
+    assert "CreateNamespace=true" not in app["syncPolicy"]["syncOptions"], "environment namespaces are the project's"
+    previews = kube(one(lab, "webshop", "kubernetes:argoproj.io/v1alpha1:ApplicationSet", "webshop-delivery-previews"))
+    assert previews["spec"]["generators"][0]["git"]["directories"] == [{"path": "apps/webshop/*/pr-*"}]
+    assert "CreateNamespace=true" in previews["spec"]["template"]["spec"]["syncPolicy"]["syncOptions"]
+
+
+def test_team_group_is_a_developer_of_its_harbor_project(lab):
+    member = inputs(one(lab, "webshop", "harbor:index/projectMemberGroup:ProjectMemberGroup", "webshop-harbor-team"))
+    assert member["role"] == "developer" and member["type"] == "ldap"
+    assert member["groupName"] == "webshop-developers"
+    assert member["ldapGroupDn"] == "CN=webshop-developers,OU=Groups,DC=lab,DC=idp,DC=internal"
+
+
+def test_ci_role_is_bound_to_the_projects_repositories(lab):
+    role = inputs(one(lab, "webshop", "vault:jwt/authBackendRole:AuthBackendRole", "webshop-ci-role"))
+    assert role["backend"] == "bitbucket" and role["roleName"] == "project-webshop-ci"
+    assert role["boundClaims"] == {"repositoryUuid": "{0b5c6ad3-6a2e-4b1f-9d3e-5b8f6c2a7e10}"}
+    assert role["boundAudiences"] == ["ari:cloud:bitbucket::workspace/4f1c2b7e-9a3d-4e6f-8b2a-1c5d7e9f0a3b"]
+    assert role["tokenPolicies"] == ["project-webshop-ci"] and role["tokenTtl"] == 900
+    # payments lists no repository: no CI role for it
+    assert not of_project(lab, "payments", "vault:jwt/authBackendRole:AuthBackendRole")

@@ -32,7 +32,7 @@ def test_lab_projects_validate_against_upstream_schemas(lab_config, schemas):
         ("external-secrets.io/v1", "SecretStore"): 4,
         ("external-secrets.io/v1", "ExternalSecret"): 8,
         ("argoproj.io/v1alpha1", "AppProject"): 2,
-        ("argoproj.io/v1alpha1", "ApplicationSet"): 2,
+        ("argoproj.io/v1alpha1", "ApplicationSet"): 6,  # per project: PR previews, environments, pipeline previews
         ("kyverno.io/v1", "ClusterPolicy"): 2,
         ("v1", "Secret"): 4,
         ("barmancloud.cnpg.io/v1", "ObjectStore"): 4,

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Render the app for an environment and commit values.yaml + application.yaml to the GitOps
-# repository, where Argo CD picks the Application up.  deploy.sh staging | production | preview <PR>
-#
-# Layout in the GitOps repository: apps/<project>/<app>/<env>/ (previews: .../preview-pr-<N>/).
+# repository, where the project's ApplicationSet turns the folder into an Application.
+#   deploy.sh staging | production | preview <PR>
+# The folder is `idpctl app path` (apps/<project>/<app>/<env>, previews .../pr-<N>). A preview
+# reports its URL back to the pull request's commit (report_status) and expires after
+# PREVIEW_TTL_HOURS without a new push (preview-expire.sh).
 source "$(dirname "$0")/lib.sh"
 env=${1:?environment}; pr=${2:-}
 if [ "$env" = preview ] && [[ "${BITBUCKET_BRANCH:-}" == preview/* ]]; then
@@ -14,9 +16,16 @@ fi
 need BITBUCKET_COMMIT GITOPS_REPO
 app_identity
 file=${IDP_APP_FILE:-platform.yaml}
-dir="apps/${APP_PROJECT}/${APP_NAME}/${env}${pr:+-pr-$pr}"
+dir=$(app_dir "$env" "$pr")
 workdir=$(mktemp -d); trap 'rm -rf "$workdir"' EXIT
-git clone --quiet --depth 1 --branch "${GITOPS_BRANCH:-main}" "$GITOPS_REPO" "$workdir/gitops"
+gitops_clone "$workdir"
 "${IDPCTL[@]}" app render "$file" --env "$env" --image-tag "$BITBUCKET_COMMIT" ${pr:+--pr "$pr"} \
-  --out "$workdir/gitops/$dir" ${IDP_REGISTRY:+--registry "$IDP_REGISTRY"} ${IDP_DOMAIN:+--domain "$IDP_DOMAIN"}
+  --gitops-root "$workdir/gitops" ${IDP_REGISTRY:+--registry "$IDP_REGISTRY"} ${IDP_DOMAIN:+--domain "$IDP_DOMAIN"}
 commit_and_push "$workdir/gitops" "$dir" "deploy(${APP_PROJECT}/${APP_NAME}): ${env}${pr:+ pr-$pr} at ${BITBUCKET_COMMIT:0:12}"
+if [ "$env" = preview ]; then
+  host=$(python3 -c 'import sys,yaml; print((yaml.safe_load(open(sys.argv[1])).get("ingress") or {}).get("host") or "")' \
+    "$workdir/gitops/$dir/values.yaml")
+  [ -n "$host" ] || { echo "preview has no ingress host; nothing to report"; exit 0; }
+  report_status "idp-preview-${pr}" "Preview pr-${pr}" "https://${host}" \
+    "preview ${APP_PROJECT}-pr-${pr}; removed ${PREVIEW_TTL_HOURS:-72}h after the last push or when the pull request closes"
+fi

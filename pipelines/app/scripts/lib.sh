@@ -2,9 +2,12 @@
 # Shared helpers of the application pipeline steps (sourced, not run).
 #
 # Vault login: Bitbucket's OIDC token (`oidc: true` on the step) against the platform's JWT auth
-# mount (VAULT_JWT_PATH, default `bitbucket`) with the role `<project>-ci`; AppRole from secured
-# variables (VAULT_ROLE_ID / VAULT_SECRET_ID) when OIDC is not set up. No long-lived token is
-# stored in the repository or its variables.
+# mount (VAULT_JWT_PATH, default `bitbucket`) with the project's role `project-<project>-ci`
+# (created by the projects stack, components/tenant/ci.py). No long-lived token is stored in the
+# repository or its variables.
+#
+# GitOps layout: `idpctl app path` / `--gitops-root` (components/golden_path/layout.py); the
+# scripts never spell the folder layout themselves.
 set -euo pipefail
 
 IDP_HOME=${IDP_HOME:-/opt/idp}
@@ -36,15 +39,20 @@ PY
 vault_login() {
   need VAULT_ADDR
   export VAULT_ADDR
-  if [ -n "${BITBUCKET_STEP_OIDC_TOKEN:-}" ]; then
-    VAULT_TOKEN=$(vault write -field=token "auth/${VAULT_JWT_PATH:-bitbucket}/login" \
-      role="${APP_PROJECT}-ci" jwt="$BITBUCKET_STEP_OIDC_TOKEN")
-  elif [ -n "${VAULT_ROLE_ID:-}" ] && [ -n "${VAULT_SECRET_ID:-}" ]; then
-    VAULT_TOKEN=$(vault write -field=token auth/approle/login role_id="$VAULT_ROLE_ID" secret_id="$VAULT_SECRET_ID")
-  else
-    die "no Vault credentials: enable 'oidc: true' on the step or set VAULT_ROLE_ID/VAULT_SECRET_ID"
-  fi
+  [ -n "${BITBUCKET_STEP_OIDC_TOKEN:-}" ] || die "no OIDC token: set 'oidc: true' on the step (Vault role project-${APP_PROJECT}-ci)"
+  VAULT_TOKEN=$(vault write -field=token "auth/${VAULT_JWT_PATH:-bitbucket}/login" \
+    role="project-${APP_PROJECT}-ci" jwt="$BITBUCKET_STEP_OIDC_TOKEN")
   export VAULT_TOKEN
+}
+
+# The app's folder in the GitOps repository: app_dir [<env> [<pr>]].
+app_dir() {
+  "${IDPCTL[@]}" app path "${IDP_APP_FILE:-platform.yaml}" ${1:+--env "$1"} ${2:+--pr "$2"}
+}
+
+# Clone the GitOps repository into $1/gitops.
+gitops_clone() {
+  git clone --quiet --depth 50 --branch "${GITOPS_BRANCH:-main}" "$GITOPS_REPO" "$1/gitops"
 }
 
 # A field of a KV v2 secret, or empty when the field or secret does not exist.
@@ -75,4 +83,28 @@ commit_and_push() {
     git -C "$repo" pull --quiet --rebase origin "${GITOPS_BRANCH:-main}"
   done
   die "could not push to the GitOps repository after 3 attempts"
+}
+
+# Report a URL on the commit the pipeline runs for (Bitbucket build status, shown on the pull
+# request): report_status <key> <name> <url> <description>. The token is the project's Vault
+# `<project>/ci` field `bitbucket-token` (a repository access token); without one the URL is only
+# printed.
+report_status() {
+  local key=$1 name=$2 url=$3 description=$4 token=""
+  echo "$name: $url"
+  if [ -n "${VAULT_ADDR:-}" ] && [ -n "${BITBUCKET_STEP_OIDC_TOKEN:-}" ]; then
+    vault_login
+    token=$(vault_field "${APP_PROJECT}/ci" bitbucket-token)
+  fi
+  [ -n "$token" ] || { echo "no bitbucket-token at Vault ${APP_PROJECT}/ci: status not reported" >&2; return 0; }
+  need BITBUCKET_REPO_FULL_NAME BITBUCKET_COMMIT
+  python3 - "$key" "$name" "$url" "$description" > "${TMPDIR:-/tmp}/idp-status.json" <<'PY'
+import json, sys
+key, name, url, description = sys.argv[1:5]
+print(json.dumps({"state": "SUCCESSFUL", "key": key, "name": name, "url": url, "description": description[:255]}))
+PY
+  printf 'header = "Authorization: Bearer %s"\n' "$token" | curl -fsS -K - -X POST -H 'Content-Type: application/json' \
+    --data @"${TMPDIR:-/tmp}/idp-status.json" \
+    "${BITBUCKET_API:-https://api.bitbucket.org/2.0}/repositories/${BITBUCKET_REPO_FULL_NAME}/commit/${BITBUCKET_COMMIT}/statuses/build" >/dev/null
+  echo "reported $url on ${BITBUCKET_COMMIT:0:12}"
 }

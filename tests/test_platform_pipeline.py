@@ -1,0 +1,141 @@
+"""The platform repository's pipeline: it sets every secret the layers require, and publishes
+what the golden path consumes with scripts that exist and parse.
+
+The required secrets are not listed here: they come from the config model's declaration of
+secret keys (`stacks.config.SECRET_KEYS`: key -> description and the layers that read it), and
+the render confirms it -- rendering every layer records which secret keys the program reads.
+A key added there without a line in the pipeline fails this test; so does a pipeline line for a
+key no layer reads.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+import stacks.program
+from stacks.config import SECRET_KEYS
+
+REPO = Path(__file__).resolve().parents[1]
+PIPELINE = REPO / "pipelines" / "platform" / "bitbucket-pipelines.yml"
+SCRIPTS = REPO / "pipelines" / "platform" / "scripts"
+
+
+def _camel_to_env(key: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", key).upper()
+
+
+def pipeline_secrets() -> dict[str, tuple[str, set[str]]]:
+    """key -> (CI variable, stacks it is set on), from every `for pair in ...` loop of the pipeline."""
+    found: dict[str, tuple[str, set[str]]] = {}
+    text = PIPELINE.read_text()
+    for loop in re.finditer(r"for pair in ([^;]+); do(.*?)done", text, flags=re.DOTALL):
+        stacks = set(re.findall(r'--stack "\$ENV-(\w+)"', loop.group(2)))
+        for pair in loop.group(1).split():
+            key, _, var = pair.partition(":")
+            found[key] = (var, found.get(key, ("", set()))[1] | stacks)
+    return found
+
+
+def secrets_read_by_the_program(monkeypatch) -> set[str]:
+    """Render every layer of the lab file and record each secret key the program reads."""
+    from idpctl.runtime import run_layers
+
+    read: set[str] = set()
+    original = stacks.program.secret
+
+    def recording(env, key):
+        read.add(key)
+        return original(env, key)
+
+    import stacks.platform as platform_layer
+
+    monkeypatch.setattr(stacks.program, "secret", recording)
+    monkeypatch.setattr(platform_layer, "secret", recording)
+    config = yaml.safe_load((REPO / "Pulumi.lab.yaml").read_text())["config"]
+    run_layers(["vms", "cluster", "platform", "projects"], "lab", config)
+    return read
+
+
+def test_the_pipeline_sets_every_secret_the_layers_require(monkeypatch):
+    declared = {key: set(layers) for key, (_, layers) in SECRET_KEYS.items()}
+    read = secrets_read_by_the_program(monkeypatch)
+    assert read, "the render read no secret: the recorder is not where the layers read secrets"
+    assert read <= set(declared), f"the program reads undeclared secrets {read - set(declared)}"
+    in_pipeline = pipeline_secrets()
+    assert set(in_pipeline) == set(declared), (
+        f"missing from the pipeline: {sorted(set(declared) - set(in_pipeline))}; "
+        f"not required by any layer: {sorted(set(in_pipeline) - set(declared))}"
+    )
+    for key, (var, stacks_set) in in_pipeline.items():
+        # runner 1 (vms) sets its credentials from the environment, not as config secrets
+        needed = declared[key] - {"vms"}
+        assert needed <= stacks_set, f"{key} is set on {sorted(stacks_set)}, the layers {sorted(needed)} need it"
+        assert var == _camel_to_env(key), f"{key}: CI variable {var}, expected {_camel_to_env(key)}"
+
+
+def test_the_header_documents_every_secured_variable():
+    header = "\n".join(line for line in PIPELINE.read_text().splitlines() if line.startswith("#"))
+    for key, (var, _) in pipeline_secrets().items():
+        assert var in header, f"{var} ({key}) is not documented in the pipeline header"
+
+
+def test_a_secret_missing_from_the_pipeline_is_caught(monkeypatch):
+    monkeypatch.setitem(SECRET_KEYS, "teamsWebhookUrl", ("the Teams webhook", ("platform",)))
+    with pytest.raises(AssertionError, match="missing from the pipeline: \\['teamsWebhookUrl'\\]"):
+        test_the_pipeline_sets_every_secret_the_layers_require(monkeypatch)
+
+
+def test_main_publishes_after_deploying_and_the_scripts_parse():
+    pipelines = yaml.safe_load(PIPELINE.read_text())["pipelines"]
+    main = [item["step"] for item in pipelines["branches"]["main"]]
+    publish = main[-1]
+    assert publish.get("oidc") is True, "publishing signs through Vault with the step's OIDC token"
+    script = "\n".join(publish["script"])
+    for name in ("publish-chart.sh", "publish-ci-tools.sh", "sign-mirrored.sh"):
+        assert f"pipelines/platform/scripts/{name}" in script
+    assert "sign-mirrored.sh" in "\n".join(pipelines["custom"]["sign-mirrored"][0]["step"]["script"])
+    deploy = "\n".join(main[-2]["script"])
+    assert re.search(r"for layer in cluster platform projects cluster;", deploy), "nodes get the CA after the platform"
+    for script_path in SCRIPTS.glob("*.sh"):
+        result = subprocess.run(["bash", "-n", str(script_path)], capture_output=True, text=True)
+        assert result.returncode == 0, f"{script_path.name}: {result.stderr}"
+    signing = (SCRIPTS / "lib.sh").read_text()
+    assert 'cosign sign --yes --key "hashivault://' in signing and "role=platform-ci" in signing
+
+
+def test_publish_chart_pushes_and_signs_the_pushed_digest(tmp_path):
+    """publish-chart.sh with helm, cosign, vault and docker stubbed at the command boundary."""
+    import os
+    import shutil
+    import sys
+
+    stubs, log = tmp_path / "stubs", tmp_path / "calls.log"
+    stubs.mkdir()
+    answers = {
+        "vault": 'case "$*" in *login*) echo hvs.platform;; *username*) echo "robot\\$platform-ci";; *) echo secret;; esac',
+        "helm": 'case "$1" in show) exit 1;; push) echo "Pushed: harbor.x/platform/platform-app:0.1.0"; '
+                'echo "Digest: sha256:1234";; package) touch "$4/platform-app-0.1.0.tgz";; esac',
+        "docker": 'cat >/dev/null', "cosign": ':',
+    }
+    for tool, body in answers.items():
+        (stubs / tool).write_text(f'#!/usr/bin/env bash\necho "{tool} $* TRANSIT=${{TRANSIT_SECRET_ENGINE_PATH:-}}" >> "{log}"\n{body}\n')
+        (stubs / tool).chmod(0o755)
+    env = {**os.environ, "PATH": f"{stubs}:{Path(sys.executable).parent}:{os.environ['PATH']}",
+           "IDP_DOMAIN": "lab.idp.internal", "VAULT_ADDR": "https://vault.lab.idp.internal",
+           "BITBUCKET_STEP_OIDC_TOKEN": "oidc"}
+    if shutil.which("bash") is None:
+        pytest.skip("bash is not installed")
+    result = subprocess.run(["bash", str(SCRIPTS / "publish-chart.sh")], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    calls = log.read_text().splitlines()
+    assert any(c.startswith("vault write -field=token auth/bitbucket/login role=platform-ci") for c in calls)
+    push = next(c for c in calls if c.startswith("helm push"))
+    assert "oci://harbor.lab.idp.internal/platform" in push
+    sign = next(c for c in calls if c.startswith("cosign sign"))
+    assert "--key hashivault://cosign" in sign and "TRANSIT=transit" in sign
+    assert "harbor.lab.idp.internal/platform/platform-app@sha256:1234" in sign, "signed by the digest helm pushed"
