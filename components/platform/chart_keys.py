@@ -102,6 +102,21 @@ CHECKED: dict[str, CheckedKeys] = {
             }
         ),
     ),
+    "cloudnative-pg": CheckedKeys(
+        "0.29.0",
+        "cloudnative-pg/charts@cloudnative-pg-v0.29.0:charts/cloudnative-pg/values.yaml",
+        frozenset(
+            {
+                "crds.create",
+                "image.repository",
+                "image.tag",
+                "monitoring.grafanaDashboard.create",
+                "monitoring.podMonitorEnabled",
+                "replicaCount",
+                "resources",
+            }
+        ),
+    ),
     "external-secrets": CheckedKeys(
         "2.9.0",
         "external-secrets/external-secrets@helm-chart-2.9.0:deploy/charts/external-secrets/values.yaml",
@@ -114,6 +129,63 @@ CHECKED: dict[str, CheckedKeys] = {
                 "resources",
                 "webhook.replicaCount",
                 "webhook.resources",
+            }
+        ),
+    ),
+    # `ingress.ingressClassName`, `persistence.storageClassName`, `podAnnotations` and the `datasources`
+    # files are documented as comments only; templates/ingress.yaml, statefulset.yaml, deployment.yaml
+    # and _config.tpl read them. `grafana.ini` is rendered section by section into grafana.ini
+    # (_config.tpl): `auth.ldap.*` and `server.root_url` are in the values comments, the other
+    # settings are Grafana's own, found in grafana/grafana conf/defaults.ini (analytics, news, users;
+    # read at a stored commit, 002060fd, not at the 13.1.1 tag the chart ships).
+    "grafana": CheckedKeys(
+        "12.7.3",
+        "grafana-community/helm-charts@grafana-12.7.3:charts/grafana/values.yaml",
+        frozenset(
+            {
+                "admin.existingSecret",
+                "admin.passwordKey",
+                "admin.userKey",
+                "datasources.datasources.yaml.apiVersion",
+                "datasources.datasources.yaml.datasources",
+                "grafana.ini.analytics.check_for_plugin_updates",
+                "grafana.ini.analytics.check_for_updates",
+                "grafana.ini.analytics.reporting_enabled",
+                "grafana.ini.auth.ldap.allow_sign_up",
+                "grafana.ini.auth.ldap.config_file",
+                "grafana.ini.auth.ldap.enabled",
+                "grafana.ini.news.news_feed_enabled",
+                "grafana.ini.server.domain",
+                "grafana.ini.server.root_url",
+                "grafana.ini.users.allow_sign_up",
+                "ingress.annotations",
+                "ingress.enabled",
+                "ingress.hosts",
+                "ingress.ingressClassName",
+                "ingress.path",
+                "ingress.pathType",
+                "ingress.tls",
+                "initChownData.enabled",
+                "ldap.enabled",
+                "ldap.existingSecret",
+                "persistence.accessModes",
+                "persistence.enabled",
+                "persistence.size",
+                "persistence.storageClassName",
+                "persistence.type",
+                "plugins",
+                "podAnnotations",
+                "replicas",
+                "resources",
+                "sidecar.dashboards.enabled",
+                "sidecar.dashboards.folderAnnotation",
+                "sidecar.dashboards.label",
+                "sidecar.dashboards.labelValue",
+                "sidecar.dashboards.provider.foldersFromFilesStructure",
+                "sidecar.dashboards.searchNamespace",
+                "sidecar.datasources.enabled",
+                "sidecar.resources",
+                "testFramework.enabled",
             }
         ),
     ),
@@ -161,6 +233,22 @@ CHECKED: dict[str, CheckedKeys] = {
             }
         ),
     ),
+    # The chart is released from the application tag (Chart.yaml holds a placeholder version).
+    "kubelet-csr-approver": CheckedKeys(
+        "1.2.14",
+        "postfinance/kubelet-csr-approver@v1.2.14:charts/kubelet-csr-approver/values.yaml",
+        frozenset(
+            {
+                "bypassDnsResolution",
+                "metrics.enable",
+                "podSecurityContext",
+                "providerIpPrefixes",
+                "providerRegex",
+                "replicas",
+                "resources",
+            }
+        ),
+    ),
     "kyverno": CheckedKeys(
         "3.9.0",
         "kyverno/kyverno@kyverno-chart-3.9.0:charts/kyverno/values.yaml",
@@ -175,6 +263,41 @@ CHECKED: dict[str, CheckedKeys] = {
             }
         ),
     ),
+    # The longhorn/charts repository only mirrors releases; the chart lives in longhorn/longhorn.
+    # `defaultSettings.defaultReplicaCount` takes a per-data-engine map ({"v1": "3"}, values comment),
+    # rendered whole as JSON (templates/_helpers.tpl `longhorn.multiTypeSetting`).
+    "longhorn": CheckedKeys(
+        "1.12.1",
+        "longhorn/longhorn@v1.12.1:chart/values.yaml",
+        frozenset(
+            {
+                "defaultBackupStore.backupTarget",
+                "defaultBackupStore.backupTargetCredentialSecret",
+                "defaultBackupStore.pollInterval",
+                "defaultSettings.createDefaultDiskLabeledNodes",
+                "defaultSettings.defaultDataPath",
+                "defaultSettings.defaultReplicaCount",
+                "defaultSettings.storageReservedPercentageForDefaultDisk",
+                "defaultSettings.systemManagedCSIComponentsResourceLimits",
+                "ingress.annotations",
+                "ingress.enabled",
+                "ingress.host",
+                "ingress.ingressClassName",
+                "ingress.path",
+                "ingress.pathType",
+                "ingress.tls",
+                "ingress.tlsSecret",
+                "longhornManager.resources",
+                "longhornUI.replicas",
+                "persistence.backupTargetName",
+                "persistence.defaultClass",
+                "persistence.defaultClassReplicaCount",
+                "persistence.defaultFsType",
+                "persistence.reclaimPolicy",
+                "preUpgradeChecker.jobEnabled",
+            }
+        ),
+    ),
     "metallb": CheckedKeys(
         "0.16.1",
         "metallb/metallb@metallb-chart-0.16.1:charts/metallb/values.yaml",
@@ -185,6 +308,22 @@ CHECKED: dict[str, CheckedKeys] = {
                 "speaker.frr.enabled",
                 "speaker.ignoreExcludeLB",
                 "speaker.resources",
+            }
+        ),
+    ),
+    "plugin-barman-cloud": CheckedKeys(
+        "0.7.0",
+        "cloudnative-pg/charts@plugin-barman-cloud-v0.7.0:charts/plugin-barman-cloud/values.yaml",
+        frozenset(
+            {
+                "crds.create",
+                "image.registry",
+                "image.repository",
+                "image.tag",
+                "resources",
+                "sidecarImage.registry",
+                "sidecarImage.repository",
+                "sidecarImage.tag",
             }
         ),
     ),
@@ -295,6 +434,159 @@ CHECKED: dict[str, CheckedKeys] = {
                 "server.statefulSet.securityContext",
                 "ui.enabled",
                 "ui.serviceType",
+            }
+        ),
+    ),
+    # No vector-0.57.0 tag: 1595b177 is the commit that set the chart to 0.57.0 (values unchanged to
+    # 6dbdb4a1). `customConfig` is Vector's own configuration, written whole to vector.yaml
+    # (templates/configmap.yaml); its keys were checked against vectordotdev/vector@v0.56.0 (the chart's
+    # appVersion) website/cue/reference: generated/configuration.cue (data_dir, api), sources file
+    # (include, read_from), transforms remap (source), sinks elasticsearch (api_version, compression,
+    # endpoints, healthcheck, mode, query).
+    "vector": CheckedKeys(
+        "0.57.0",
+        "vectordotdev/helm-charts@1595b1771b67:charts/vector/values.yaml",
+        frozenset(
+            {
+                "customConfig.api.enabled",
+                "customConfig.data_dir",
+                "customConfig.sinks.victorialogs.api_version",
+                "customConfig.sinks.victorialogs.compression",
+                "customConfig.sinks.victorialogs.endpoints",
+                "customConfig.sinks.victorialogs.healthcheck.enabled",
+                "customConfig.sinks.victorialogs.inputs",
+                "customConfig.sinks.victorialogs.mode",
+                "customConfig.sinks.victorialogs.query._msg_field",
+                "customConfig.sinks.victorialogs.query._stream_fields",
+                "customConfig.sinks.victorialogs.query._time_field",
+                "customConfig.sinks.victorialogs.type",
+                "customConfig.sources.audit_files.include",
+                "customConfig.sources.audit_files.read_from",
+                "customConfig.sources.audit_files.type",
+                "customConfig.transforms.audit.inputs",
+                "customConfig.transforms.audit.source",
+                "customConfig.transforms.audit.type",
+                "defaultVolumeMounts",
+                "defaultVolumes",
+                "nodeSelector",
+                "podMonitor.enabled",
+                "resources",
+                "role",
+                "securityContext",
+                "service.enabled",
+                "tolerations",
+            }
+        ),
+    ),
+    "victoria-logs-collector": CheckedKeys(
+        "0.3.7",
+        "VictoriaMetrics/helm-charts@victoria-logs-collector-0.3.7:charts/victoria-logs-collector/values.yaml",
+        frozenset(
+            {
+                "collector.excludeFilter",
+                "collector.includePodLabels",
+                "remoteWrite",
+                "resources",
+                "tolerations",
+            }
+        ),
+    ),
+    # `server.retentionDiskSpaceUsage` is set only when a disk cap is configured (not in the lab).
+    "victoria-logs-single": CheckedKeys(
+        "0.13.9",
+        "VictoriaMetrics/helm-charts@victoria-logs-single-0.13.9:charts/victoria-logs-single/values.yaml",
+        frozenset(
+            {
+                "server.fullnameOverride",
+                "server.persistentVolume.accessModes",
+                "server.persistentVolume.enabled",
+                "server.persistentVolume.size",
+                "server.persistentVolume.storageClassName",
+                "server.replicaCount",
+                "server.resources",
+                "server.retentionDiskSpaceUsage",
+                "server.retentionPeriod",
+                "server.vmServiceScrape.enabled",
+                "vector.enabled",
+            }
+        ),
+    ),
+    # Sub-chart keys at the versions of its Chart.lock: victoria-metrics-operator 0.67.2
+    # (VictoriaMetrics/helm-charts@victoria-metrics-operator-0.67.2), kube-state-metrics 7.5.3 and
+    # prometheus-node-exporter 4.55.1 (prometheus-community/helm-charts at those chart tags).
+    # `vmagent.spec`, `vmalert.spec` and `vmsingle.spec` become the CRs' spec (templates/_helpers.tpl
+    # vm.agent.spec, vm.alert.spec, vm.single.spec); their fields were checked against the
+    # VMAgent/VMAlert/VMSingle v1beta1 schemas of VictoriaMetrics/operator v0.74.1
+    # (config/crd/overlay/crd.descriptionless.yaml).
+    "victoria-metrics-k8s-stack": CheckedKeys(
+        "0.91.2",
+        "VictoriaMetrics/helm-charts@victoria-metrics-k8s-stack-0.91.2:charts/victoria-metrics-k8s-stack/values.yaml",
+        frozenset(
+            {
+                "alertmanager.enabled",
+                "argocdReleaseOverride",
+                "coreDns.enabled",
+                "defaultDashboards.enabled",
+                "defaultRules.enabled",
+                "fullnameOverride",
+                "global.clusterLabel",
+                "grafana.enabled",
+                "kube-state-metrics.enabled",
+                "kube-state-metrics.resources",
+                "kubeApiServer.enabled",
+                "kubeControllerManager.enabled",
+                "kubeControllerManager.endpoints",
+                "kubeControllerManager.service.enabled",
+                "kubeControllerManager.service.port",
+                "kubeControllerManager.service.targetPort",
+                "kubeControllerManager.vmScrape.spec.endpoints",
+                "kubeEtcd.enabled",
+                "kubeEtcd.endpoints",
+                "kubeEtcd.service.enabled",
+                "kubeEtcd.service.port",
+                "kubeEtcd.service.targetPort",
+                "kubeEtcd.vmScrape.spec.endpoints",
+                "kubeProxy.enabled",
+                "kubeScheduler.enabled",
+                "kubeScheduler.endpoints",
+                "kubeScheduler.service.enabled",
+                "kubeScheduler.service.port",
+                "kubeScheduler.service.targetPort",
+                "kubeScheduler.vmScrape.spec.endpoints",
+                "kubelet.enabled",
+                "prometheus-node-exporter.enabled",
+                "prometheus-node-exporter.resources",
+                "syncJob.enabled",
+                "victoria-metrics-operator.admissionWebhooks.certManager.enabled",
+                "victoria-metrics-operator.admissionWebhooks.enabled",
+                "victoria-metrics-operator.admissionWebhooks.policy",
+                "victoria-metrics-operator.crds.cleanup.enabled",
+                "victoria-metrics-operator.crds.plain",
+                "victoria-metrics-operator.enabled",
+                "victoria-metrics-operator.operator.disable_prometheus_converter",
+                "victoria-metrics-operator.resources",
+                "vmagent.enabled",
+                "vmagent.spec.configReloaderResources",
+                "vmagent.spec.externalLabels",
+                "vmagent.spec.extraArgs",
+                "vmagent.spec.inlineScrapeConfig",
+                "vmagent.spec.resources",
+                "vmagent.spec.scrapeInterval",
+                "vmagent.spec.selectAllByDefault",
+                "vmalert.enabled",
+                "vmalert.spec.configReloaderResources",
+                "vmalert.spec.evaluationInterval",
+                "vmalert.spec.notifiers",
+                "vmalert.spec.resources",
+                "vmalert.spec.selectAllByDefault",
+                "vmcluster.enabled",
+                "vmsingle.enabled",
+                "vmsingle.spec.replicaCount",
+                "vmsingle.spec.resources",
+                "vmsingle.spec.retentionPeriod",
+                "vmsingle.spec.storage.accessModes",
+                "vmsingle.spec.storage.resources",
+                "vmsingle.spec.storage.storageClassName",
             }
         ),
     ),
