@@ -122,6 +122,7 @@ def promote(file: Path, from_env: str, to_env: str, root: Path | None, gitops_ro
         if gitops_root is not None:
             project, name = _identity(file)
             root = gitops_root / layout.app_root(project, name)
+        assert root is not None
         tag = rendering.deployed_tag(root / from_env)
         result = rendering.render(file, cast(Env, to_env), image_tag=tag, registry=registry, chart_repo=chart_repo, domain=domain)
         written = rendering.write(result, root / to_env, file.name)

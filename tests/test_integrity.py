@@ -12,22 +12,6 @@ from idpctl import integrity
 from idpctl.integrity import Ref, parse_provided
 from idpctl.runtime import LayerResult, Registration
 
-OWNED_BY_GOLDEN_PATH = {
-    # The platform's own Harbor project, where the base chart is published and Argo CD fetches it;
-    # the golden path's platform-artifacts component creates it. Empty this set when it is in.
-    *(
-        (f"AppProject argocd/{project}", "spec.sourceRepos[1]", Ref("HarborProject", "platform"))
-        for project in ("payments", "webshop")
-    ),
-    *(
-        (f"ApplicationSet argocd/{project}-previews", "spec.template.spec.sources[0].repoURL", Ref("HarborProject", "platform"))
-        for project in ("payments", "webshop")
-    ),
-    ("Deployment portal/portal", "spec.template.spec.containers[0].image", Ref("HarborProject", "platform")),
-}
-"""Dangling references the golden path owns: (object, field, reference)."""
-
-KNOWN_ELSEWHERE = OWNED_BY_GOLDEN_PATH
 
 
 @pytest.fixture(scope="module")
@@ -46,12 +30,7 @@ def _problems(results: dict[str, LayerResult]) -> set[tuple[str, str, Ref]]:
 
 
 def test_lab_environment_has_no_dangling_reference(lab_render):
-    assert _problems(lab_render) == KNOWN_ELSEWHERE
-
-
-def test_the_allow_lists_are_still_needed(lab_render):
-    """Each allowed reference is really dangling today; once its owner lands, drop it from the list."""
-    assert KNOWN_ELSEWHERE <= _problems(lab_render)
+    assert _problems(lab_render) == set()
 
 
 def _inject(results: dict[str, LayerResult], *bodies: dict, type_: str | None = None, name: str = "injected") -> dict[str, LayerResult]:

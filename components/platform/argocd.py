@@ -22,7 +22,7 @@ Order inside the component (explicit, see docs/adr/0004-argocd-bootstrap.md):
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from typing import Sequence, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -185,7 +185,8 @@ def argocd_values(
     if root_ca is not None and ca_hosts:
         # argocd-tls-certs-cm: the repo server trusts the platform root CA for these hosts (the
         # OCI charts in Harbor), so chart pulls do not fail with "x509: unknown authority".
-        values["configs"]["tls"] = {"certificates": {h: root_ca for h in ca_hosts}}
+        configs = cast(dict, values["configs"])
+        configs["tls"] = {"certificates": {h: root_ca for h in ca_hosts}}
     return values
 
 

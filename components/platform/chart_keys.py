@@ -38,6 +38,7 @@ CHECKED: dict[str, CheckedKeys] = {
                 "configs.rbac.policy.csv",
                 "configs.rbac.policy.default",
                 "configs.rbac.scopes",
+                "configs.tls.certificates",  # a map of host -> PEM (argocd-tls-certs-cm)
                 "controller.resources",
                 "crds.install",
                 "crds.keep",
@@ -254,6 +255,7 @@ CHECKED: dict[str, CheckedKeys] = {
         "kyverno/kyverno@kyverno-chart-3.9.0:charts/kyverno/values.yaml",
         frozenset(
             {
+                "admissionController.caCertificates.data",
                 "admissionController.container.resources",
                 "admissionController.replicas",
                 "backgroundController.enabled",

@@ -2,7 +2,7 @@
 
 Upstream (rabbitmq/cluster-operator) publishes no Helm chart; its install is the release asset
 `cluster-operator.yml`, built from `config/installation` at each tag. We apply exactly that file at a
-pinned version (docs/adr/0005-rabbitmq-operator-release-manifest.md says why not the Bitnami chart):
+pinned version (docs/adr/0017-rabbitmq-operator-release-manifest.md says why not the Bitnami chart):
 Pulumi's `kubernetes:yaml/v2:ConfigFile` reads it at preview and apply time and owns every object in
 it, so a version bump in config is a reviewed diff like a chart bump.
 
