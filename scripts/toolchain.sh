@@ -256,6 +256,7 @@ for r in json.load(sys.stdin).get("Replace") or []:
       while read -r old; do go mod edit -dropreplace="$old" -require="$old@$staged"; done) >>"$log" 2>&1
     touch "$src/.staging-dropped"
   fi
+  rm -f "$src/go.work" "$src/go.work.sum"   # its workspace is the ./staging tree
   minor=${KUBERNETES_VERSION#v1.}; minor=${minor%%.*}
   local v="k8s.io/component-base/version" c="k8s.io/client-go/pkg/version"
   go_build "$tool" "$src" "./cmd/$tool" "$tool" \

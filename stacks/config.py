@@ -96,6 +96,11 @@ class ClusterConfig(Model):
 
     apply_mode: str = Field("auto", pattern=r"^(auto|no_reboot|reboot|staged|staged_if_needing_reboot)$")
     kubeconfig_renewal: str = Field("720h", pattern=r"^\d+h$")
+    existing_kubeconfig_file: str | None = Field(
+        None,
+        description="adopt a running cluster instead of bootstrapping Talos: the path of its kubeconfig on "
+        "the runner (the layer exports it as a secret and does not read the vms stack)",
+    )
 
 
 class PlatformConfig(Model):
