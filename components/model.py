@@ -115,6 +115,18 @@ IpAddress = Annotated[str, AfterValidator(_ip)]
 IpRange = Annotated[str, AfterValidator(_ip_range)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 
+_QUANTITY = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?\d+))?$")
+
+
+def _quantity(value: str) -> str:
+    if not _QUANTITY.match(value):
+        raise ValueError(f"{value!r} is not a Kubernetes quantity such as 500m, 2, 512Mi or 10Gi")
+    return value
+
+
+Quantity = Annotated[str, AfterValidator(_quantity)]
+"""A Kubernetes resource quantity (`500m`, `2`, `512Mi`)."""
+
 
 def range_addresses(block: str) -> tuple[ipaddress.IPv4Address, ipaddress.IPv4Address]:
     """First and last address of a CIDR or 'a-b' block (both ends included)."""
@@ -128,10 +140,10 @@ def range_addresses(block: str) -> tuple[ipaddress.IPv4Address, ipaddress.IPv4Ad
 class Resources(Model):
     """CPU/memory requests and limits for a workload; every platform workload sets them."""
 
-    requests_cpu: str = "100m"
-    requests_memory: str = "128Mi"
-    limits_cpu: str | None = None
-    limits_memory: str = "512Mi"
+    requests_cpu: Quantity = "100m"
+    requests_memory: Quantity = "128Mi"
+    limits_cpu: Quantity | None = None
+    limits_memory: Quantity = "512Mi"
 
     def to_k8s(self) -> dict:
         limits = {"memory": self.limits_memory}

@@ -25,20 +25,21 @@ from components.ldap import LdapConfig
 from components.platform.metallb import MetalLbArgs, announcer_errors
 from components.platform.argo_rollouts import ArgoRolloutsArgs
 from components.platform.argocd import ArgoCdArgs
+from components.platform.catalog import CATALOG, PLATFORM_NAMESPACES, yaml_key
 from components.platform.cert_manager import CertManagerArgs
+from components.platform.chart import ChartRef, DeliveryArgs, ServiceArgs
 from components.platform.harbor import HarborArgs
 from components.platform.renovate import RenovateArgs
-from components.platform.services import platform_services_errors
+from components.platform.service import PlatformService
 from components.platform.traefik import TraefikArgs
 from components.platform.cosign import CosignArgs
 from components.platform.external_secrets import ExternalSecretsArgs
-from components.platform.kyverno import KyvernoArgs
+from components.platform.kyverno import SIGNATURE_POLICY, KyvernoArgs
 from components.platform.reloader import ReloaderArgs
-from components.platform.security_plane import security_plane_errors
 from components.platform.trivy_operator import TrivyOperatorArgs
 from components.platform.vault import VaultArgs
 from components.platform.vault_config import VaultConfigArgs
-from components.talos.args import TalosClusterArgs
+from components.talos.args import ApplyMode, Hours, TalosClusterArgs
 from components.tenant.args import TenantProjectArgs, project_isolation_errors
 from components.vsphere.vm import VsphereLocation
 
@@ -94,8 +95,8 @@ class VmsConfig(Model):
 class ClusterConfig(Model):
     """Layer 2 (runner 2, lab VLAN): bootstrap and day-2 configuration apply."""
 
-    apply_mode: str = Field("auto", pattern=r"^(auto|no_reboot|reboot|staged|staged_if_needing_reboot)$")
-    kubeconfig_renewal: str = Field("720h", pattern=r"^\d+h$")
+    apply_mode: ApplyMode = "auto"
+    kubeconfig_renewal: Hours = "720h"
     existing_kubeconfig_file: str | None = Field(
         None,
         description="adopt a running cluster instead of bootstrapping Talos: the path of its kubeconfig on "
@@ -104,17 +105,21 @@ class ClusterConfig(Model):
 
 
 class PlatformConfig(Model):
-    """Layer 3: platform services, one key per component."""
+    """Layer 3: platform services, one key per catalog service (`components/platform/catalog.py`).
+
+    The rules that tie services together live here, derived from what each service declares:
+    bootstrap services are delivered by Helm, Argo CD delivers only when it is enabled, and a
+    service needs the services it names (an ingress needs Traefik and cert-manager).
+    """
 
     metallb: MetalLbArgs
-    # Platform services I: every key optional; Renovate is off until configured.
+    # Every other key is optional; Renovate is off until configured.
     cert_manager: CertManagerArgs = Field(default_factory=CertManagerArgs)
     traefik: TraefikArgs = Field(default_factory=TraefikArgs)
     argocd: ArgoCdArgs = Field(default_factory=ArgoCdArgs)
     argo_rollouts: ArgoRolloutsArgs = Field(default_factory=ArgoRolloutsArgs)
     harbor: HarborArgs = Field(default_factory=HarborArgs)
     renovate: RenovateArgs = Field(default_factory=RenovateArgs)
-    # Security plane: every key optional, the defaults are the lab's.
     vault: VaultArgs = Field(default_factory=VaultArgs)
     vault_config: VaultConfigArgs = Field(default_factory=VaultConfigArgs)
     external_secrets: ExternalSecretsArgs = Field(default_factory=ExternalSecretsArgs)
@@ -122,6 +127,67 @@ class PlatformConfig(Model):
     kyverno: KyvernoArgs = Field(default_factory=KyvernoArgs)
     trivy_operator: TrivyOperatorArgs = Field(default_factory=TrivyOperatorArgs)
     reloader: ReloaderArgs = Field(default_factory=ReloaderArgs)
+
+    def service_args(self, service: type[PlatformService]) -> ServiceArgs:
+        """The config section of a catalog service."""
+        args = getattr(self, service.key)
+        assert isinstance(args, service.args_type)
+        return args
+
+    def argocd_charts(self) -> list[ChartRef]:
+        """Charts of the enabled services Argo CD delivers (its `platform` project must allow their repositories)."""
+        return [
+            args.chart
+            for args in map(self.service_args, CATALOG)
+            if args.enabled and isinstance(args, DeliveryArgs) and args.delivery == "argocd"
+        ]
+
+    @model_validator(mode="after")
+    def _services_fit_together(self) -> "PlatformConfig":
+        raise_path_errors(self._delivery_errors() + self._needs_errors() + self._address_errors() + self._policy_errors())
+        return self
+
+    def _delivery_errors(self) -> list[tuple[str, str]]:
+        """Bootstrap services come by Helm; `delivery: argocd` needs Argo CD."""
+        errors = []
+        for service in CATALOG:
+            args = self.service_args(service)
+            if not args.enabled or not isinstance(args, DeliveryArgs):
+                continue
+            where = f"{yaml_key(service.key)}.delivery"
+            if service.bootstrap and args.delivery != "helm":
+                errors.append((where, "must be `helm`: Argo CD itself needs this service first"))
+            if args.delivery == "argocd" and not self.argocd.enabled:
+                errors.append((where, "`argocd` needs platform.argocd.enabled: true"))
+        return errors
+
+    def _needs_errors(self) -> list[tuple[str, str]]:
+        """An enabled service needs every service it names (with an ingress: Traefik and cert-manager)."""
+        errors = []
+        for service in CATALOG:
+            args = self.service_args(service)
+            if not args.enabled:
+                continue
+            for need, why in service.requires(args).items():
+                if not getattr(self, need).enabled:
+                    errors.append((f"{yaml_key(service.key)}.enabled", f"needs platform.{yaml_key(need)}.enabled: true ({why})"))
+        return errors
+
+    def _address_errors(self) -> list[tuple[str, str]]:
+        """Traefik's fixed address must come from MetalLB's pool."""
+        ip = self.traefik.load_balancer_ip
+        if not (self.traefik.enabled and ip):
+            return []
+        address = ipaddress.ip_address(ip)
+        if any(first <= address <= last for first, last in map(range_addresses, self.metallb.addresses)):
+            return []
+        return [("traefik.loadBalancerIp", f"{ip} is not in platform.metallb.addresses")]
+
+    def _policy_errors(self) -> list[tuple[str, str]]:
+        """The signature policy verifies with cosign's public key."""
+        if self.kyverno.enabled and SIGNATURE_POLICY in self.kyverno.policies and not self.cosign.enabled:
+            return [("kyverno.policies", f"{SIGNATURE_POLICY} needs platform.cosign.enabled: true (its public key)")]
+        return []
 
 
 class EnvironmentConfig(Model):
@@ -140,8 +206,6 @@ class EnvironmentConfig(Model):
         errors += _metallb_pool_errors(self)
         errors += announcer_errors([n.role for n in self.vms.cluster.nodes], self.platform.metallb)
         errors += _project_errors(self)
-        errors += security_plane_errors(self.platform)
-        errors += platform_services_errors(self.platform)
         raise_path_errors(errors)
         return self
 
@@ -168,8 +232,6 @@ def _metallb_pool_errors(env: EnvironmentConfig) -> list[tuple[str, str]]:
 
 def reserved_namespaces(env: EnvironmentConfig) -> set[str]:
     """Namespaces the platform owns; no project may take them."""
-    from components.platform import PLATFORM_NAMESPACES
-
     return {"default", *PLATFORM_NAMESPACES, env.vms.cluster.etcd_backup_namespace}
 
 

@@ -12,14 +12,9 @@ from typing import Any, ClassVar, Literal
 import pulumi
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from components.talos.args import NodeRef
+
 Layer = Literal["vms", "cluster", "platform", "projects"]
-
-
-class NodeRef(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-    name: str
-    ip: str
-    role: Literal["controlplane", "worker"]
 
 
 class Outputs(BaseModel):

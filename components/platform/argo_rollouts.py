@@ -12,8 +12,9 @@ import pulumi
 from pydantic import Field
 
 from components.model import Fqdn, Resources
-from components.platform.cert_manager import IngressTls, ingress_certificate
-from components.platform.chart import ChartRef, DeliveryArgs, PlatformChart, PlatformChartArgs, standard_labels
+from components.platform.cert_manager import ingress_certificate
+from components.platform.chart import ChartRef, DeliveryArgs, IngressTls, standard_labels
+from components.platform.service import PlatformContext, PlatformService
 from components.platform.traefik import INGRESS_CLASS, TLS_ROUTER_ANNOTATIONS
 
 NAMESPACE = "argo-rollouts"
@@ -60,8 +61,21 @@ def argo_rollouts_values(args: ArgoRolloutsArgs, host: str) -> dict:
     }
 
 
-class ArgoRollouts(pulumi.ComponentResource):
+class ArgoRollouts(PlatformService):
     """The Argo Rollouts chart and the dashboard certificate."""
+
+    key = "argo_rollouts"
+    args_type = ArgoRolloutsArgs
+    namespace = NAMESPACE
+    release = "argo-rollouts"
+    ingress = True
+    provides = (
+        "argoproj.io/Rollout",
+        "argoproj.io/AnalysisTemplate",
+        "argoproj.io/ClusterAnalysisTemplate",
+        "argoproj.io/AnalysisRun",
+        "argoproj.io/Experiment",
+    )
 
     dashboard_url: str
     """`https://<host>/`."""
@@ -69,18 +83,7 @@ class ArgoRollouts(pulumi.ComponentResource):
     def __init__(self, name: str, args: ArgoRolloutsArgs, tls: IngressTls, opts: pulumi.ResourceOptions | None = None):
         super().__init__("idp:platform:ArgoRollouts", name, {}, opts)
         host = args.host or tls.host("rollouts")
-        chart = PlatformChart(
-            f"{name}-chart",
-            PlatformChartArgs(
-                chart=args.chart,
-                namespace=NAMESPACE,
-                release_name="argo-rollouts",
-                values=argo_rollouts_values(args, host),
-                delivery=args.delivery,
-                sync_wave=args.sync_wave,
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        chart = self._chart(name, args, argo_rollouts_values(args, host))
         ingress_certificate(
             f"{name}-dashboard-certificate",
             namespace=NAMESPACE,
@@ -91,3 +94,10 @@ class ArgoRollouts(pulumi.ComponentResource):
         )
         self.dashboard_url = f"https://{host}/"
         self.register_outputs({"dashboardUrl": self.dashboard_url})
+
+    @classmethod
+    def create(cls, name: str, args: ArgoRolloutsArgs, context: PlatformContext, opts: pulumi.ResourceOptions) -> "ArgoRollouts":
+        return cls(name, args, context.require_tls(cls.key), opts=opts)
+
+    def urls(self) -> dict[str, str]:
+        return {"rollouts": self.dashboard_url}

@@ -29,18 +29,17 @@ from pydantic import Field, model_validator
 
 from components.ldap import LdapConfig
 from components.model import Fqdn, Model, Resources, raise_path_errors
-from components.platform.cert_manager import IngressTls, ingress_certificate
+from components.platform.cert_manager import ingress_certificate
 from components.platform.chart import (
     ARGOCD_NAMESPACE,
     PLATFORM_PROJECT,
     ChartRef,
     DeliveryArgs,
-    PlatformChart,
-    PlatformChartArgs,
+    IngressTls,
     argocd_source,
-    platform_namespace,
     standard_labels,
 )
+from components.platform.service import PlatformContext, PlatformService
 from components.platform.traefik import INGRESS_CLASS, TLS_ROUTER_ANNOTATIONS
 
 NAMESPACE = ARGOCD_NAMESPACE
@@ -186,8 +185,16 @@ def root_application_set_spec(repo: GitOpsRepo) -> dict:
     }
 
 
-class ArgoCd(pulumi.ComponentResource):
+class ArgoCd(PlatformService):
     """Argo CD with Dex/LDAP, its Secrets, the `platform` AppProject and the root ApplicationSet."""
+
+    key = "argocd"
+    args_type = ArgoCdArgs
+    namespace = NAMESPACE
+    release = "argocd"
+    bootstrap = True
+    ingress = True
+    provides = ("argoproj.io/Application", "argoproj.io/ApplicationSet", "argoproj.io/AppProject")
 
     url: str
     """`https://<host>`."""
@@ -211,7 +218,7 @@ class ArgoCd(pulumi.ComponentResource):
         super().__init__("idp:platform:ArgoCd", name, {}, opts)
         host = args.host or tls.host("argocd")
         labels = standard_labels("argo-cd", "argocd", args.chart.version)
-        namespace = platform_namespace(f"{name}-namespace", NAMESPACE, "restricted", parent=self)
+        namespace = self._namespace(name)
         in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
         ldap_secret = k8s.core.v1.Secret(
             f"{name}-ldap-secret",
@@ -223,17 +230,12 @@ class ArgoCd(pulumi.ComponentResource):
             opts=in_namespace,
         )
         repo_secrets = [self._repo_secret(name, args.gitops, labels, git_password, in_namespace)] if args.gitops else []
-        chart = PlatformChart(
-            f"{name}-chart",
-            PlatformChartArgs(
-                chart=args.chart,
-                namespace=NAMESPACE,
-                release_name="argocd",
-                values=argocd_values(args, host, ldap),
-                delivery="helm",
-                create_namespace=False,
-            ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, ldap_secret, *repo_secrets]),
+        chart = self._chart(
+            name,
+            args,
+            argocd_values(args, host, ldap),
+            create_namespace=False,
+            depends_on=[namespace, ldap_secret, *repo_secrets],
         )
         certificate = ingress_certificate(
             f"{name}-server-certificate",
@@ -279,6 +281,22 @@ class ArgoCd(pulumi.ComponentResource):
         self.ready = chart.ready
         self.url = f"https://{host}"
         self.register_outputs({"url": self.url, "certificate": certificate.id})
+
+    @classmethod
+    def create(cls, name: str, args: ArgoCdArgs, context: PlatformContext, opts: pulumi.ResourceOptions) -> "ArgoCd":
+        return cls(
+            name,
+            args,
+            context.require_tls(cls.key),
+            ldap=context.ldap,
+            ldap_bind_password=context.secret("ldapBindPassword"),
+            git_password=context.secret("gitopsRepoPassword"),
+            charts=context.argocd_charts,
+            opts=opts,
+        )
+
+    def urls(self) -> dict[str, str]:
+        return {"argocd": self.url}
 
     def _oci_repositories(
         self, name: str, charts: Sequence[ChartRef], labels: dict, opts: pulumi.ResourceOptions

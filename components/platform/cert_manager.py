@@ -21,7 +21,6 @@ known once the Certificate exists.
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
 from typing import Literal, Sequence
 
 import pulumi
@@ -29,7 +28,10 @@ import pulumi_kubernetes as k8s
 from pydantic import Field
 
 from components.model import Resources
-from components.platform.chart import ChartRef, DeliveryArgs, PlatformChart, PlatformChartArgs, standard_labels
+from components.platform.chart import ChartRef, DeliveryArgs, IngressTls, standard_labels
+from components.platform.service import PlatformService
+
+__all__ = ["CertManager", "CertManagerArgs", "IngressTls", "ingress_certificate"]
 
 NAMESPACE = "cert-manager"
 CLUSTER_ISSUER = "platform-ca"
@@ -98,8 +100,22 @@ def ingress_certificate(
     )
 
 
-class CertManager(pulumi.ComponentResource):
+class CertManager(PlatformService):
     """The cert-manager chart, the self-signed root CA and the `platform-ca` ClusterIssuer."""
+
+    key = "cert_manager"
+    args_type = CertManagerArgs
+    namespace = NAMESPACE
+    release = "cert-manager"
+    bootstrap = True
+    provides = (
+        "cert-manager.io/Certificate",
+        "cert-manager.io/CertificateRequest",
+        "cert-manager.io/Issuer",
+        "cert-manager.io/ClusterIssuer",
+        "acme.cert-manager.io/Order",
+        "acme.cert-manager.io/Challenge",
+    )
 
     issuer: pulumi.Resource
     """The `platform-ca` ClusterIssuer: depend on it before requesting certificates."""
@@ -110,18 +126,7 @@ class CertManager(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: CertManagerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("idp:platform:CertManager", name, {}, opts)
-        chart = PlatformChart(
-            f"{name}-chart",
-            PlatformChartArgs(
-                chart=args.chart,
-                namespace=NAMESPACE,
-                release_name="cert-manager",
-                values=cert_manager_values(args),
-                delivery=args.delivery,
-                sync_wave=args.sync_wave,
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        chart = self._chart(name, args, cert_manager_values(args))
         labels = standard_labels("cert-manager", "cert-manager", args.chart.version)
         self_signed = k8s.apiextensions.CustomResource(
             f"{name}-selfsigned-issuer",
@@ -174,6 +179,9 @@ class CertManager(pulumi.ComponentResource):
         self.root_ca_certificate = pulumi.Output.unsecret(secret.data.apply(_decode_ca))
         self.register_outputs({"issuerName": self.issuer_name, "rootCaCertificate": self.root_ca_certificate})
 
+    def stack_outputs(self) -> dict:
+        return {"rootCaCertificate": self.root_ca_certificate}
+
 
 def _decode_ca(data: dict | None) -> str:
     """The PEM of `ca.crt` (a self-signed root is its own CA), else `tls.crt`."""
@@ -181,15 +189,3 @@ def _decode_ca(data: dict | None) -> str:
     encoded = data.get("ca.crt") or data.get("tls.crt") or ""
     return base64.b64decode(encoded).decode() if encoded else ""
 
-
-@dataclass(frozen=True)
-class IngressTls:
-    """What a component needs to expose a service over HTTPS: the domain and the CA issuer to wait for."""
-
-    domain: str
-    issuer: pulumi.Resource
-    """The `platform-ca` ClusterIssuer (or a resource that depends on it)."""
-
-    def host(self, service: str) -> str:
-        """`<service>.<domain>`: the default host name of a platform service."""
-        return f"{service}.{self.domain}"

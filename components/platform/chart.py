@@ -14,6 +14,7 @@ service depend on `PlatformChart.ready`: the Release (helm waits for it), or the
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import pulumi
@@ -42,10 +43,16 @@ class ChartRef(Model):
         return value
 
 
-class DeliveryArgs(Model):
-    """The part every platform component's config shares: on/off and how it is delivered."""
+class ServiceArgs(Model):
+    """What the config of every platform service has: it can be switched off."""
 
     enabled: bool = True
+
+
+class DeliveryArgs(ServiceArgs):
+    """The config of a service delivered as a chart: the chart, and whether Helm or Argo CD applies it."""
+
+    chart: ChartRef
     delivery: Literal["helm", "argocd"] = "helm"
     sync_wave: int = 0
 
@@ -178,3 +185,16 @@ class PlatformChart(pulumi.ComponentResource):
             },
             opts=opts,
         )
+
+
+@dataclass(frozen=True)
+class IngressTls:
+    """What a component needs to expose a service over HTTPS: the domain and the CA issuer to wait for."""
+
+    domain: str
+    issuer: pulumi.Resource
+    """The `platform-ca` ClusterIssuer (or a resource that depends on it)."""
+
+    def host(self, service: str) -> str:
+        """`<service>.<domain>`: the default host name of a platform service."""
+        return f"{service}.{self.domain}"

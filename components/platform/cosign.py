@@ -17,18 +17,23 @@ import pulumi_tls as tls
 import pulumi_vault as vault
 from pydantic import Field
 
-from components.model import Model
+from components.platform.chart import ServiceArgs
+from components.platform.service import PlatformContext, PlatformService
+from components.platform.vault_config import VaultConfig
 
 
-class CosignArgs(Model):
+class CosignArgs(ServiceArgs):
     """Where the signing key pair is kept."""
 
-    enabled: bool = True
     vault_secret_path: str = Field("platform/cosign", pattern=r"^[a-z0-9][a-z0-9/_-]*$")
 
 
-class Cosign(pulumi.ComponentResource):
+class Cosign(PlatformService):
     """An ECDSA P-256 key pair; private half in Vault, public half exported."""
+
+    key = "cosign"
+    args_type = CosignArgs
+    needs = {"vault": "the private key is kept in Vault", "vault_config": "the KV mount it writes to"}
 
     public_key: pulumi.Output[str]
     """PEM public key (PKIX), for Kyverno and `cosign verify`."""
@@ -69,3 +74,12 @@ class Cosign(pulumi.ComponentResource):
         self.public_key = key.public_key_pem
         self.vault_path = args.vault_secret_path
         self.register_outputs({"publicKey": self.public_key, "vaultPath": self.vault_path})
+
+    @classmethod
+    def create(cls, name: str, args: CosignArgs, context: PlatformContext, opts: pulumi.ResourceOptions) -> "Cosign":
+        config = context.services["vault_config"]
+        assert isinstance(config, VaultConfig)
+        return cls(name, args, vault_provider=config.provider, kv_mount=config.kv_path, opts=opts)
+
+    def stack_outputs(self) -> dict:
+        return {"cosignPublicKey": self.public_key}

@@ -17,7 +17,10 @@ import pulumi_kubernetes as k8s
 from pydantic import Field
 
 from components.model import K8sName, Resources
-from components.platform.chart import ChartRef, DeliveryArgs, PlatformChart, PlatformChartArgs, standard_labels
+from components.platform.chart import ChartRef, DeliveryArgs, standard_labels
+from components.platform.service import PlatformContext, PlatformService
+from components.platform.vault import Vault
+from components.platform.vault_config import VaultConfig
 
 NAMESPACE = "external-secrets"
 RELEASE = "external-secrets"
@@ -74,8 +77,23 @@ def cluster_secret_store_spec(
     }
 
 
-class ExternalSecrets(pulumi.ComponentResource):
+class ExternalSecrets(PlatformService):
     """ESO chart plus the namespace-restricted ClusterSecretStore `vault-platform`."""
+
+    key = "external_secrets"
+    args_type = ExternalSecretsArgs
+    namespace = NAMESPACE
+    release = RELEASE
+    bootstrap = True
+    needs = {"vault": "the secrets it syncs live in Vault", "vault_config": "its Kubernetes-auth role in Vault"}
+    provides = (
+        "external-secrets.io/ExternalSecret",
+        "external-secrets.io/SecretStore",
+        "external-secrets.io/ClusterSecretStore",
+        "external-secrets.io/ClusterExternalSecret",
+        "external-secrets.io/PushSecret",
+        "external-secrets.io/ClusterPushSecret",
+    )
 
     store_name: str
     """Name of the platform ClusterSecretStore."""
@@ -93,19 +111,7 @@ class ExternalSecrets(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("idp:platform:ExternalSecrets", name, {}, opts)
-        chart = PlatformChart(
-            f"{name}-chart",
-            PlatformChartArgs(
-                chart=args.chart,
-                namespace=NAMESPACE,
-                release_name=RELEASE,
-                values=eso_values(args),
-                delivery=args.delivery,
-                sync_wave=args.sync_wave,
-                pod_security="restricted",
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        chart = self._chart(name, args, eso_values(args))
         self.store_name = STORE_NAME
         k8s.apiextensions.CustomResource(
             f"{name}-platform-store",
@@ -121,3 +127,20 @@ class ExternalSecrets(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[chart.ready, *after]),
         )
         self.register_outputs({"storeName": self.store_name})
+
+    @classmethod
+    def create(
+        cls, name: str, args: ExternalSecretsArgs, context: PlatformContext, opts: pulumi.ResourceOptions
+    ) -> "ExternalSecrets":
+        vault, config = context.services["vault"], context.services["vault_config"]
+        assert isinstance(vault, Vault) and isinstance(config, VaultConfig)
+        return cls(
+            name,
+            args,
+            vault_address=vault.internal_address,
+            kv_path=config.kv_path,
+            auth_path=config.kubernetes_path,
+            role=config.eso_role,
+            after=config.ready,
+            opts=opts,
+        )

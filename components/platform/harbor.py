@@ -31,8 +31,9 @@ from pydantic import Field
 
 from components.ldap import LdapConfig
 from components.model import Fqdn, Model, Resources
-from components.platform.cert_manager import IngressTls, ingress_certificate
-from components.platform.chart import ChartRef, DeliveryArgs, PlatformChart, PlatformChartArgs, platform_namespace, standard_labels
+from components.platform.cert_manager import ingress_certificate
+from components.platform.chart import ChartRef, DeliveryArgs, IngressTls, standard_labels
+from components.platform.service import PlatformContext, PlatformService
 from components.platform.traefik import INGRESS_CLASS, TLS_ROUTER_ANNOTATIONS
 
 NAMESPACE = "harbor"
@@ -165,8 +166,16 @@ def harbor_values(args: HarborArgs, host: str) -> dict:
     }
 
 
-class Harbor(pulumi.ComponentResource):
+class Harbor(PlatformService):
     """Harbor chart with generated credentials, then its LDAP, projects, proxy caches and mirrors."""
+
+    key = "harbor"
+    args_type = HarborArgs
+    namespace = NAMESPACE
+    # The internal database and redis images run as fixed non-root users but not under `restricted`.
+    pod_security = "baseline"
+    release = "harbor"
+    ingress = True
 
     url: str
     """`https://<host>` (also `externalURL`)."""
@@ -176,6 +185,8 @@ class Harbor(pulumi.ComponentResource):
     """`admin`."""
     admin_password: pulumi.Output[str]
     """The generated admin password (secret)."""
+    api_configured: bool
+    """Whether its API is configured in this run (`configureApi`): LDAP, projects, robot accounts work."""
 
     def __init__(
         self,
@@ -192,8 +203,9 @@ class Harbor(pulumi.ComponentResource):
         self.host = args.host or tls.host("harbor")
         self.url = f"https://{self.host}"
         self.admin_username = ADMIN_USER
+        self.api_configured = args.configure_api
         labels = standard_labels("harbor", "harbor", args.chart.version)
-        namespace = platform_namespace(f"{name}-namespace", NAMESPACE, "baseline", parent=self)
+        namespace = self._namespace(name)
         in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
         password = random.RandomPassword(
             f"{name}-admin-password", length=32, special=False, opts=pulumi.ResourceOptions(parent=self)
@@ -227,24 +239,29 @@ class Harbor(pulumi.ComponentResource):
             labels=labels,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, tls.issuer]),
         )
-        chart = PlatformChart(
-            f"{name}-chart",
-            PlatformChartArgs(
-                chart=args.chart,
-                namespace=NAMESPACE,
-                release_name="harbor",
-                values=harbor_values(args, self.host),
-                delivery=args.delivery,
-                sync_wave=args.sync_wave,
-                # The internal database and redis images run as fixed non-root users but not under `restricted`.
-                pod_security="baseline",
-                create_namespace=False,
-            ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, *secrets, certificate]),
+        chart = self._chart(
+            name, args, harbor_values(args, self.host), create_namespace=False, depends_on=[namespace, *secrets, certificate]
         )
         if args.configure_api:
             self._configure(name, args, ldap, ldap_bind_password, images if images is not None else mirrored_images(), [chart.ready, certificate])
         self.register_outputs({"url": self.url, "adminUsername": self.admin_username, "adminPassword": self.admin_password})
+
+    @classmethod
+    def create(cls, name: str, args: HarborArgs, context: PlatformContext, opts: pulumi.ResourceOptions) -> "Harbor":
+        return cls(
+            name,
+            args,
+            context.require_tls(cls.key),
+            ldap=context.ldap,
+            ldap_bind_password=context.secret("ldapBindPassword"),
+            opts=opts,
+        )
+
+    def urls(self) -> dict[str, str]:
+        return {"harbor": self.url}
+
+    def stack_outputs(self) -> dict:
+        return {"harborUrl": self.url, "harborUsername": self.admin_username, "harborPassword": self.admin_password}
 
     def _configure(
         self,

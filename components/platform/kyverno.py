@@ -25,11 +25,16 @@ import pulumiverse_harbor as harbor
 from pydantic import Field, field_validator
 
 from components.model import K8sName, Resources
-from components.platform.chart import ChartRef, DeliveryArgs, PlatformChart, PlatformChartArgs, standard_labels
+from components.platform.chart import ChartRef, DeliveryArgs, standard_labels
+from components.platform.cosign import Cosign
+from components.platform.harbor import Harbor
+from components.platform.service import PlatformContext, PlatformService
 from components.platform.kyverno_policies import POLICY_NAMES, load_policy, needs_cosign_key, render_policy
 
 NAMESPACE = "kyverno"
 RELEASE = "kyverno"
+SIGNATURE_POLICY = "verify-image-signatures"
+"""The policy that needs the cosign public key."""
 
 
 class KyvernoArgs(DeliveryArgs):
@@ -94,8 +99,20 @@ def docker_config(registry: str, username: str, password: str) -> str:
     return json.dumps({"auths": {registry: {"username": username, "password": password, "auth": auth}}})
 
 
-class Kyverno(pulumi.ComponentResource):
+class Kyverno(PlatformService):
     """Kyverno chart plus the ClusterPolicies of `policies/kyverno/`."""
+
+    key = "kyverno"
+    args_type = KyvernoArgs
+    namespace = NAMESPACE
+    release = RELEASE
+    provides = (
+        "kyverno.io/ClusterPolicy",
+        "kyverno.io/Policy",
+        "kyverno.io/ClusterCleanupPolicy",
+        "kyverno.io/CleanupPolicy",
+        "kyverno.io/PolicyException",
+    )
 
     policy_names: list[str]
     """Names of the ClusterPolicies applied."""
@@ -111,19 +128,7 @@ class Kyverno(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("idp:platform:Kyverno", name, {}, opts)
-        chart = PlatformChart(
-            f"{name}-chart",
-            PlatformChartArgs(
-                chart=args.chart,
-                namespace=NAMESPACE,
-                release_name=RELEASE,
-                values=kyverno_values(args),
-                delivery=args.delivery,
-                sync_wave=args.sync_wave,
-                pod_security="restricted",
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        chart = self._chart(name, args, kyverno_values(args))
         registry = args.registry(domain)
         labels = standard_labels("kyverno", RELEASE, args.chart.version)
         pull_secret = None
@@ -159,6 +164,19 @@ class Kyverno(pulumi.ComponentResource):
             )
             self.policy_names.append(policy_name)
         self.register_outputs({"policyNames": self.policy_names})
+
+    @classmethod
+    def create(cls, name: str, args: KyvernoArgs, context: PlatformContext, opts: pulumi.ResourceOptions) -> "Kyverno":
+        cosign, harbor_service = context.get("cosign"), context.get("harbor")
+        return cls(
+            name,
+            args,
+            domain=context.domain,
+            cosign_public_key=cosign.public_key if isinstance(cosign, Cosign) else None,
+            # Harbor's API answers only once configured (`harbor.configureApi`).
+            harbor_access=harbor_service if isinstance(harbor_service, Harbor) and harbor_service.api_configured else None,
+            opts=opts,
+        )
 
     def _pull_secret(self, name, args: KyvernoArgs, registry: str, access: HarborAccess, labels, ready):
         provider = harbor.Provider(

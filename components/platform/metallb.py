@@ -13,8 +13,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field
 
-from components.model import IpRange, Model, Resources
-from components.platform.chart import ChartRef, DeliveryArgs, PlatformChart, PlatformChartArgs, standard_labels
+from components.model import IpRange, Resources
+from components.platform.chart import ChartRef, DeliveryArgs, standard_labels
+from components.platform.service import PlatformService
 
 NAMESPACE = "metallb-system"
 
@@ -59,27 +60,24 @@ def metallb_values(args: MetalLbArgs) -> dict:
     }
 
 
-class MetalLb(pulumi.ComponentResource):
+class MetalLb(PlatformService):
     """The MetalLB chart plus one IPAddressPool and its L2Advertisement."""
+
+    key = "metallb"
+    args_type = MetalLbArgs
+    namespace = NAMESPACE
+    # The speaker needs host networking and NET_RAW.
+    pod_security = "privileged"
+    release = "metallb"
+    bootstrap = True
+    provides = ("metallb.io/IPAddressPool", "metallb.io/L2Advertisement", "metallb.io/BGPPeer", "metallb.io/BGPAdvertisement")
 
     pool_name: str
     """Name of the address pool (services may pin it with `metallb.io/address-pool`)."""
 
     def __init__(self, name: str, args: MetalLbArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("idp:platform:MetalLb", name, {}, opts)
-        chart = PlatformChart(
-            f"{name}-chart",
-            PlatformChartArgs(
-                chart=args.chart,
-                namespace=NAMESPACE,
-                release_name="metallb",
-                values=metallb_values(args),
-                delivery=args.delivery,
-                sync_wave=args.sync_wave,
-                pod_security="privileged",
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        chart = self._chart(name, args, metallb_values(args))
         labels = standard_labels("metallb", "metallb", args.chart.version)
         after_crds = pulumi.ResourceOptions(parent=self, depends_on=[chart.ready])
         self.pool_name = "default"

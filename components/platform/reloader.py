@@ -14,7 +14,8 @@ import pulumi
 from pydantic import Field
 
 from components.model import Resources
-from components.platform.chart import ChartRef, DeliveryArgs, PlatformChart, PlatformChartArgs
+from components.platform.chart import ChartRef, DeliveryArgs
+from components.platform.service import PlatformService
 
 NAMESPACE = "reloader"
 RELEASE = "reloader"
@@ -41,26 +42,19 @@ def reloader_values(args: ReloaderArgs) -> dict:
     }
 
 
-class Reloader(pulumi.ComponentResource):
+class Reloader(PlatformService):
     """The Reloader chart, watching every namespace."""
+
+    key = "reloader"
+    args_type = ReloaderArgs
+    namespace = NAMESPACE
+    release = RELEASE
 
     namespace: str
     """Namespace Reloader runs in."""
 
     def __init__(self, name: str, args: ReloaderArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("idp:platform:Reloader", name, {}, opts)
-        PlatformChart(
-            f"{name}-chart",
-            PlatformChartArgs(
-                chart=args.chart,
-                namespace=NAMESPACE,
-                release_name=RELEASE,
-                values=reloader_values(args),
-                delivery=args.delivery,
-                sync_wave=args.sync_wave,
-                pod_security="restricted",
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        self._chart(name, args, reloader_values(args))
         self.namespace = NAMESPACE
         self.register_outputs({"namespace": self.namespace})

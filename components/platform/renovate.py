@@ -14,11 +14,12 @@ from typing import Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from components.model import Resources
-from components.platform.chart import ChartRef, DeliveryArgs, PlatformChart, PlatformChartArgs, standard_labels
+from components.model import Resources, raise_path_errors
+from components.platform.chart import ChartRef, DeliveryArgs, standard_labels
 from components.platform.external_secrets import STORE_NAME
+from components.platform.service import PlatformContext, PlatformService
 
 NAMESPACE = "renovate"
 ENV_SECRET = "renovate-env"
@@ -43,6 +44,12 @@ class RenovateArgs(DeliveryArgs):
     vault_key: str = Field("platform/renovate", description="KV v2 path under the platform store's mount")
     vault_property: str = "token"
     resources: Resources = Resources(requests_cpu="500m", requests_memory="1Gi", limits_memory="4Gi")
+
+    @model_validator(mode="after")
+    def _endpoint_when_enabled(self) -> "RenovateArgs":
+        if self.enabled and self.endpoint is None:
+            raise_path_errors([("endpoint", "required when Renovate is enabled (Bitbucket Server URL)")])
+        return self
 
 
 def renovate_config(args: RenovateArgs) -> dict:
@@ -95,8 +102,14 @@ def token_external_secret_spec(args: RenovateArgs) -> dict:
     }
 
 
-class Renovate(pulumi.ComponentResource):
+class Renovate(PlatformService):
     """The Renovate chart (a CronJob) and the ExternalSecret that brings its token from Vault."""
+
+    key = "renovate"
+    args_type = RenovateArgs
+    namespace = NAMESPACE
+    release = "renovate"
+    needs = {"external_secrets": "its token comes from Vault"}
 
     def __init__(
         self,
@@ -108,18 +121,7 @@ class Renovate(pulumi.ComponentResource):
     ):
         """`secret_store`: what makes the `vault-platform` store usable (ESO and its store)."""
         super().__init__("idp:platform:Renovate", name, {}, opts)
-        chart = PlatformChart(
-            f"{name}-chart",
-            PlatformChartArgs(
-                chart=args.chart,
-                namespace=NAMESPACE,
-                release_name="renovate",
-                values=renovate_values(args),
-                delivery=args.delivery,
-                sync_wave=args.sync_wave,
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        chart = self._chart(name, args, renovate_values(args))
         # The CronJob's first run is hours away; the Secret only has to exist by then.
         k8s.apiextensions.CustomResource(
             f"{name}-token",
@@ -132,3 +134,9 @@ class Renovate(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[chart.ready, *secret_store]),
         )
         self.register_outputs({})
+
+    @classmethod
+    def create(cls, name: str, args: RenovateArgs, context: PlatformContext, opts: pulumi.ResourceOptions) -> "Renovate":
+        # The token comes from Vault through ESO's `vault-platform` store.
+        eso = context.get("external_secrets")
+        return cls(name, args, secret_store=[eso] if eso else [], opts=opts)

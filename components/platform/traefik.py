@@ -20,8 +20,9 @@ import pulumi_random as random
 from pydantic import Field
 
 from components.model import Fqdn, IpAddress, Resources
-from components.platform.cert_manager import IngressTls, ingress_certificate
-from components.platform.chart import ChartRef, DeliveryArgs, PlatformChart, PlatformChartArgs, standard_labels
+from components.platform.cert_manager import ingress_certificate
+from components.platform.chart import ChartRef, DeliveryArgs, IngressTls, PlatformChart, ServiceArgs, standard_labels
+from components.platform.service import PlatformContext, PlatformService
 
 NAMESPACE = "traefik"
 INGRESS_CLASS = "traefik"
@@ -84,8 +85,29 @@ def traefik_values(args: TraefikArgs) -> dict:
     }
 
 
-class Traefik(pulumi.ComponentResource):
+class Traefik(PlatformService):
     """The Traefik chart, plus the dashboard's certificate, basic-auth middleware and IngressRoute."""
+
+    key = "traefik"
+    args_type = TraefikArgs
+    namespace = NAMESPACE
+    release = "traefik"
+    bootstrap = True
+    # Helm waits for the LoadBalancer address, which needs MetalLB's pool.
+    needs = {"metallb": "its LoadBalancer address"}
+    provides = (
+        f"ingressclass/{INGRESS_CLASS}",
+        "traefik.io/IngressRoute",
+        "traefik.io/IngressRouteTCP",
+        "traefik.io/IngressRouteUDP",
+        "traefik.io/Middleware",
+        "traefik.io/MiddlewareTCP",
+        "traefik.io/TraefikService",
+        "traefik.io/TLSOption",
+        "traefik.io/TLSStore",
+        "traefik.io/ServersTransport",
+        "traefik.io/ServersTransportTCP",
+    )
 
     ingress_class: str
     """The IngressClass name (`traefik`, also the cluster default)."""
@@ -96,27 +118,35 @@ class Traefik(pulumi.ComponentResource):
     ready: pulumi.Resource
     """Depend on this before creating Traefik custom resources or Ingresses."""
 
-    def __init__(self, name: str, args: TraefikArgs, tls: IngressTls, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: TraefikArgs, tls: IngressTls | None, opts: pulumi.ResourceOptions | None = None):
+        """`tls` may be None only without the dashboard (it is the only HTTPS route Traefik serves itself)."""
         super().__init__("idp:platform:Traefik", name, {}, opts)
-        chart = PlatformChart(
-            f"{name}-chart",
-            PlatformChartArgs(
-                chart=args.chart,
-                namespace=NAMESPACE,
-                release_name="traefik",
-                values=traefik_values(args),
-                delivery=args.delivery,
-                sync_wave=args.sync_wave,
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        chart = self._chart(name, args, traefik_values(args))
         self.ready = chart.ready
         self.ingress_class = INGRESS_CLASS
         self.dashboard_url = None
         self.dashboard_password = None
         if args.dashboard:
+            if tls is None:
+                raise ValueError("the Traefik dashboard needs cert-manager (the platform-ca issuer)")
             self._dashboard(name, args, tls, chart)
         self.register_outputs({"ingressClass": self.ingress_class, "dashboardUrl": self.dashboard_url})
+
+    @classmethod
+    def requires(cls, args: ServiceArgs) -> dict[str, str]:
+        # The dashboard is an HTTPS route with a platform-ca certificate.
+        dashboard = isinstance(args, TraefikArgs) and args.dashboard
+        return {**cls.needs, **({"cert_manager": "the platform-ca issuer of its dashboard"} if dashboard else {})}
+
+    @classmethod
+    def create(cls, name: str, args: TraefikArgs, context: PlatformContext, opts: pulumi.ResourceOptions) -> "Traefik":
+        return cls(name, args, context.tls, opts=opts)
+
+    def urls(self) -> dict[str, str]:
+        return {"traefik": self.dashboard_url} if self.dashboard_url else {}
+
+    def stack_outputs(self) -> dict:
+        return {"traefikDashboardPassword": self.dashboard_password} if self.dashboard_password is not None else {}
 
     def _dashboard(self, name: str, args: TraefikArgs, tls: IngressTls, chart: PlatformChart) -> None:
         host = args.dashboard_host or tls.host("traefik")

@@ -20,7 +20,8 @@ import pulumi_kubernetes as k8s
 from pydantic import Field
 
 from components.model import K8sName, Resources
-from components.platform.chart import ChartRef, DeliveryArgs, PlatformChart, PlatformChartArgs, standard_labels
+from components.platform.chart import ChartRef, DeliveryArgs, standard_labels
+from components.platform.service import PlatformService
 
 NAMESPACE = "trivy-system"
 RELEASE = "trivy-operator"
@@ -167,27 +168,30 @@ def dashboard() -> dict:
     }
 
 
-class TrivyOperator(pulumi.ComponentResource):
+class TrivyOperator(PlatformService):
     """Trivy Operator chart, its metrics scrape and the security dashboard ConfigMap."""
+
+    key = "trivy_operator"
+    args_type = TrivyOperatorArgs
+    namespace = NAMESPACE
+    # Node-collector jobs mount host paths (see the module docstring).
+    pod_security = "privileged"
+    release = RELEASE
+    provides = (
+        "aquasecurity.github.io/VulnerabilityReport",
+        "aquasecurity.github.io/ConfigAuditReport",
+        "aquasecurity.github.io/ExposedSecretReport",
+        "aquasecurity.github.io/RbacAssessmentReport",
+        "aquasecurity.github.io/InfraAssessmentReport",
+        "aquasecurity.github.io/ClusterComplianceReport",
+    )
 
     dashboard_uid: str
     """UID of the Grafana dashboard."""
 
     def __init__(self, name: str, args: TrivyOperatorArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("idp:platform:TrivyOperator", name, {}, opts)
-        chart = PlatformChart(
-            f"{name}-chart",
-            PlatformChartArgs(
-                chart=args.chart,
-                namespace=NAMESPACE,
-                release_name=RELEASE,
-                values=trivy_values(args),
-                delivery=args.delivery,
-                sync_wave=args.sync_wave,
-                pod_security="privileged",
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        chart = self._chart(name, args, trivy_values(args))
         labels = standard_labels("trivy-operator", RELEASE, args.chart.version)
         k8s.apiextensions.CustomResource(
             f"{name}-scrape",

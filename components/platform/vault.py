@@ -21,11 +21,12 @@ import json
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from components.model import Fqdn, K8sName, Resources
+from components.model import Fqdn, K8sName, Resources, raise_path_errors
 from components.platform.cert_manager import CLUSTER_ISSUER
-from components.platform.chart import ChartRef, DeliveryArgs, PlatformChart, PlatformChartArgs, standard_labels
+from components.platform.chart import ChartRef, DeliveryArgs, standard_labels
+from components.platform.service import PlatformContext, PlatformService
 from components.platform.traefik import INGRESS_CLASS, TLS_ROUTER_ANNOTATIONS
 from components.platform.vault_init import DEFAULT_SHARES, DEFAULT_THRESHOLD, VaultInit
 
@@ -60,6 +61,14 @@ class VaultArgs(DeliveryArgs):
         if value % 2 == 0:
             raise ValueError(f"{value} Raft voters cannot keep a majority better than {value - 1}; use an odd number")
         return value
+
+    @model_validator(mode="after")
+    def _threshold(self) -> "VaultArgs":
+        if self.secret_threshold > self.secret_shares:
+            raise_path_errors(
+                [("secretThreshold", f"{self.secret_threshold} exceeds secretShares {self.secret_shares}: Vault could never be unsealed")]
+            )
+        return self
 
     def host(self, domain: str) -> str:
         return self.hostname or f"vault.{domain}"
@@ -154,8 +163,15 @@ def vault_values(args: VaultArgs, host: str) -> dict:
     }
 
 
-class Vault(pulumi.ComponentResource):
+class Vault(PlatformService):
     """Vault HA Raft release, its retained storage class, and its initialisation/unsealing."""
+
+    key = "vault"
+    args_type = VaultArgs
+    namespace = NAMESPACE
+    release = RELEASE
+    bootstrap = True
+    ingress = True
 
     address: str
     """External API/UI URL (through the ingress, TLS)."""
@@ -178,24 +194,10 @@ class Vault(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("idp:platform:Vault", name, {}, opts)
-        if args.secret_threshold > args.secret_shares:
-            raise ValueError("vault.secretThreshold must not exceed vault.secretShares")
         host = args.host(domain)
         labels = standard_labels("vault", RELEASE, args.chart.version)
         storage_class = self._storage_class(name, args, labels)
-        chart = PlatformChart(
-            f"{name}-chart",
-            PlatformChartArgs(
-                chart=args.chart,
-                namespace=NAMESPACE,
-                release_name=RELEASE,
-                values=vault_values(args, host),
-                delivery=args.delivery,
-                sync_wave=args.sync_wave,
-                pod_security="restricted",
-            ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[storage_class], protect=args.protect),
-        )
+        chart = self._chart(name, args, vault_values(args, host), depends_on=[storage_class], protect=args.protect)
         init = VaultInit(
             f"{name}-init",
             kubeconfig=kubeconfig,
@@ -220,6 +222,13 @@ class Vault(pulumi.ComponentResource):
                 "unsealKeys": self.unseal_keys,
             }
         )
+
+    @classmethod
+    def create(cls, name: str, args: VaultArgs, context: PlatformContext, opts: pulumi.ResourceOptions) -> "Vault":
+        return cls(name, args, domain=context.domain, kubeconfig=context.kubeconfig, opts=opts)
+
+    def urls(self) -> dict[str, str]:
+        return {"vault": self.address}
 
     def _storage_class(self, name: str, args: VaultArgs, labels: dict) -> k8s.storage.v1.StorageClass:
         # Retain: a deleted PVC leaves the Longhorn volume (and Vault's data) in place.

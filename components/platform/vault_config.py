@@ -27,8 +27,12 @@ import pulumi
 import pulumi_vault as vault
 from pydantic import Field
 
+from components.ldap import LdapConfig
 from components.model import K8sName, Model
-from components.platform.vault import AUDIT_DIR
+from components.platform.cert_manager import CertManager
+from components.platform.chart import ServiceArgs
+from components.platform.service import PlatformContext, PlatformService
+from components.platform.vault import AUDIT_DIR, Vault
 
 ADMIN_POLICY = """# Full administration, for the AD group VaultAdmin.
 path "*" {
@@ -124,10 +128,9 @@ def _depends_on(opts: pulumi.ResourceOptions | None) -> list[pulumi.Resource]:
     return list(deps) if isinstance(deps, (list, tuple)) else [deps]
 
 
-class VaultConfigArgs(Model):
+class VaultConfigArgs(ServiceArgs):
     """Vault's engines, auth methods and audit device."""
 
-    enabled: bool = True
     kv_path: K8sName = "secret"
     admin_group: str = Field("VaultAdmin", description="AD group that gets the admin policy")
     ldap_path: K8sName = "ldap"
@@ -154,8 +157,17 @@ class LdapBinding(Model):
     insecure_skip_verify: bool = False
 
 
-class VaultConfig(pulumi.ComponentResource):
+class VaultConfig(PlatformService):
     """KV v2, LDAP and Kubernetes auth, policies, audit device and the projects token."""
+
+    key = "vault_config"
+    args_type = VaultConfigArgs
+    # Configured through the ingress: Traefik and the certificate issuer come first.
+    needs = {
+        "vault": "the Vault it configures",
+        "traefik": "it reaches Vault through the ingress",
+        "cert_manager": "the ingress certificate it trusts",
+    }
 
     address: pulumi.Output[str]
     """Vault address for the projects stack (secret)."""
@@ -167,6 +179,10 @@ class VaultConfig(pulumi.ComponentResource):
     """Provider authenticated as root, for platform components that write secrets (cosign)."""
     ready: list[pulumi.Resource]
     """Depend on these before using the auth methods (External Secrets)."""
+    kubernetes_path: str
+    """Mount path of the Kubernetes auth method."""
+    eso_role: str
+    """Kubernetes-auth role of the platform ClusterSecretStore."""
 
     def __init__(
         self,
@@ -223,10 +239,31 @@ class VaultConfig(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, provider=self.provider, additional_secret_outputs=["client_token"]),
         )
         self.kv_path = args.kv_path
+        self.kubernetes_path = args.kubernetes_path
+        self.eso_role = args.eso_role
         self.address = pulumi.Output.secret(address)
         self.projects_token = pulumi.Output.secret(token.client_token)
         self.ready = [kv, audit, ldap_backend, k8s_role]
         self.register_outputs({"address": self.address, "projectsToken": self.projects_token, "kvPath": self.kv_path})
+
+    @classmethod
+    def create(cls, name: str, args: VaultConfigArgs, context: PlatformContext, opts: pulumi.ResourceOptions) -> "VaultConfig":
+        vault_service = context.services["vault"]
+        cert_manager = context.get("cert_manager")
+        assert isinstance(vault_service, Vault)
+        return cls(
+            name,
+            args,
+            address=vault_service.address,
+            root_token=vault_service.root_token,
+            ldap=ldap_binding(context.ldap),
+            ldap_bind_password=context.secret("ldapBindPassword"),
+            ca_certificate=cert_manager.root_ca_certificate if isinstance(cert_manager, CertManager) else None,
+            opts=opts,
+        )
+
+    def stack_outputs(self) -> dict:
+        return {"vaultAddress": self.address, "vaultToken": self.projects_token}
 
     def _policies(self, name: str, args: VaultConfigArgs, opts: pulumi.ResourceOptions) -> dict[str, vault.Policy]:
         return {
@@ -296,14 +333,14 @@ class VaultConfig(pulumi.ComponentResource):
         )
 
 
-def ldap_binding(ldap: object) -> LdapBinding:
-    """The LDAP auth settings from `idp:global.ldap` (stacks.config.LdapConfig)."""
+def ldap_binding(ldap: LdapConfig) -> LdapBinding:
+    """The LDAP auth settings from `idp:global.ldap`."""
     return LdapBinding(
-        url=ldap.url,  # type: ignore[attr-defined]
-        bind_dn=ldap.bind_dn,  # type: ignore[attr-defined]
-        user_base_dn=ldap.user_base_dn,  # type: ignore[attr-defined]
-        group_base_dn=ldap.group_base_dn,  # type: ignore[attr-defined]
-        username_attribute=ldap.username_attribute,  # type: ignore[attr-defined]
-        start_tls=ldap.start_tls,  # type: ignore[attr-defined]
-        insecure_skip_verify=ldap.insecure_skip_verify,  # type: ignore[attr-defined]
+        url=ldap.url,
+        bind_dn=ldap.bind_dn,
+        user_base_dn=ldap.user_base_dn,
+        group_base_dn=ldap.group_base_dn,
+        username_attribute=ldap.username_attribute,
+        start_tls=ldap.start_tls,
+        insecure_skip_verify=ldap.insecure_skip_verify,
     )

@@ -11,7 +11,7 @@ import ipaddress
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, computed_field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from components.model import Cidr, IpAddress, K8sName, Model, Semver, raise_path_errors
 
@@ -38,13 +38,30 @@ def _duration(value: str) -> str:
 
 
 Duration = Annotated[str, AfterValidator(_duration)]
+NodeRole = Literal["controlplane", "worker"]
+ApplyMode = Literal["auto", "no_reboot", "reboot", "staged", "staged_if_needing_reboot"]
+"""How a changed machine configuration reaches a node (the Talos provider's `apply_mode`)."""
+Hours = Annotated[str, Field(pattern=r"^\d+h$")]
+"""A duration in whole hours (`720h`), as the Talos provider's renewal settings take it."""
+
+
+class NodeRef(BaseModel):
+    """A node as the vms layer exports it and the cluster layer reads it back (name, address, role).
+
+    Extra keys are ignored: the export may grow without breaking older readers.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    name: str
+    ip: str
+    role: NodeRole
 
 
 class NodeArgs(Model):
     """One Talos node: a VM with a static address."""
 
     name: K8sName
-    role: Literal["controlplane", "worker"]
+    role: NodeRole
     ip: IpAddress
     cpu: int = Field(ge=1, description="vCPUs")
     memory_mib: int = Field(ge=512, alias="memoryMiB", description="memory in MiB")

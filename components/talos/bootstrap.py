@@ -15,18 +15,20 @@ import pulumiverse_talos as talos
 from pydantic import ConfigDict, Field
 
 from components.model import Model
-from stacks.references import NodeRef
+from components.talos.args import ApplyMode, Hours, NodeRef
 
 
 class TalosBootstrapArgs(Model):
+    """The nodes and configurations from the vms layer, and how day-2 changes are applied."""
+
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     nodes: list[NodeRef] = Field(min_length=1)
     endpoint: str
     client_configuration: Any = Field(description="Output (secret) with caCertificate, clientCertificate, clientKey")
     machine_configurations: Any = Field(description="Output (secret) mapping node name to machine configuration")
-    apply_mode: str = "auto"
-    kubeconfig_renewal: str = "720h"
+    apply_mode: ApplyMode = "auto"
+    kubeconfig_renewal: Hours = "720h"
 
 
 def _client_configuration(config: Any) -> Any:

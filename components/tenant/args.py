@@ -10,23 +10,10 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from typing import Annotated
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import Field, model_validator
 
-from components.model import Fqdn, K8sName, Model, raise_path_errors
-
-_QUANTITY = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?\d+))?$")
-
-
-def _quantity(value: str) -> str:
-    if not _QUANTITY.match(value):
-        raise ValueError(f"{value!r} is not a Kubernetes quantity such as 500m, 2, 512Mi or 10Gi")
-    return value
-
-
-Quantity = Annotated[str, AfterValidator(_quantity)]
-"""A Kubernetes resource quantity (`500m`, `2`, `512Mi`)."""
+from components.model import Fqdn, K8sName, Model, Quantity, raise_path_errors
 
 RESERVED_PROJECT_NAMES = {
     # Argo CD: the built-in project and the platform's own project.
