@@ -102,6 +102,11 @@ class ClusterConfig(Model):
         description="adopt a running cluster instead of bootstrapping Talos: the path of its kubeconfig on "
         "the runner (the layer exports it as a secret and does not read the vms stack)",
     )
+    helm_releases: bool = Field(
+        True,
+        description="false: the platform layer declares every object except its Helm releases (a cluster that "
+        "cannot run or download charts, such as the ci environment's local API server without nodes)",
+    )
 
 
 class PlatformConfig(Model):
