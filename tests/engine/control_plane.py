@@ -62,6 +62,7 @@ class ControlPlane:
     token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     port: int = 0
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    _discovery: dict[str, dict[str, tuple[str, bool]]] = field(default_factory=dict)
 
     @property
     def server(self) -> str:
@@ -152,13 +153,15 @@ class ControlPlane:
         }
         self.kubeconfig.write_text(yaml.safe_dump(config))
 
-    def request(self, method: str, path: str, body: dict | None = None, timeout: float = 30) -> tuple[int, dict | str]:
+    def request(self, method: str, path: str, body: dict | None = None, timeout: float = 30,
+                content_type: str = "json") -> tuple[int, dict | str]:
         context = ssl.create_default_context()
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(self.server + path, data=data, method=method, headers={
-            "Authorization": f"Bearer {self.token}", "Content-Type": "application/json", "Accept": "application/json"})
+            "Authorization": f"Bearer {self.token}", "Accept": "application/json",
+            "Content-Type": {"json": "application/json", "merge": "application/merge-patch+json"}[content_type]})
         try:
             with urllib.request.urlopen(req, context=context, timeout=timeout) as resp:
                 raw = resp.read().decode()
@@ -169,6 +172,15 @@ class ControlPlane:
             return status, json.loads(raw)
         except json.JSONDecodeError:
             return status, raw
+
+    def object_path(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> str:
+        """The REST path of an object, from the server's own discovery (plural and scope)."""
+        base = f"/api/{api_version}" if "/" not in api_version else f"/apis/{api_version}"
+        if base not in self._discovery:
+            self._discovery[base] = {r["kind"]: (r["name"], r["namespaced"]) for r in self.get(base)["resources"]
+                                     if "/" not in r["name"]}
+        plural, namespaced = self._discovery[base][kind]
+        return f"{base}/namespaces/{namespace}/{plural}/{name}" if namespaced else f"{base}/{plural}/{name}"
 
     def get(self, path: str) -> dict | None:
         """The object at `path`, or None when the server says 404."""

@@ -1,0 +1,248 @@
+"""The platform and projects layers applied by the real engine to a real (local) Kubernetes API server.
+
+The Pulumi CLI, the project's language host and the Kubernetes provider plugin 4.25.0 (all built by
+scripts/toolchain.sh) run the real program against etcd + kube-apiserver + kube-controller-manager
+on 127.0.0.1 (`kube_api`, control_plane.py) with the upstream CRDs installed, and a local file
+backend. The four stacks reference each other for real: `ci-cluster` adopts the local API server
+(`idp:cluster.existingKubeconfigFile`) and exports its kubeconfig; `ci-platform` and `ci-projects`
+read it (and the platform's outputs) through stack references.
+
+What is not applied, and how (explicit in the environment file copy, see `environment()`):
+- Helm releases: `idp:cluster.helmReleases: false` (they need chart downloads and nodes); the
+  platform declares everything else, and each skipped release is logged by the engine.
+- Vault, its configuration, ESO, cosign, Renovate and Harbor are off in Pulumi.ci.yaml: their Pulumi
+  providers (vault, harbor) cannot be built here. The projects follow those switches.
+Argo CD itself does not run: a stand-in (`ArgoCdStandIn`) reports each platform Application healthy
+(what Argo CD would write into `.status` once synced) and removes Argo CD's finalizers from objects
+being deleted, the two things its controller does that the provider waits for.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import yaml
+
+from control_plane import ControlPlane
+from pulumi_cli import REPO, Engine, init_stacks, make_engine, set_ci_secrets
+
+pytestmark = pytest.mark.usefixtures("kubernetes_plugin")
+
+SECOND_PROJECT = {"name": "ledger", "sourceRepos": ["https://git.ci.idp.internal/scm/led/*"]}
+ARGOCD_FINALIZERS = ("resources-finalizer.argocd.argoproj.io",)
+
+
+class ArgoCdStandIn:
+    """What Argo CD's controller would do that the engine waits on (there is no controller here)."""
+
+    def __init__(self, api: ControlPlane):
+        self.api = api
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self.stop.wait(1):
+            try:
+                self.tick()
+            except Exception:  # the API server may be busy; try again next second
+                pass
+
+    def tick(self) -> None:
+        for plural in ("applications", "appprojects"):
+            status, body = self.api.request("GET", f"/apis/argoproj.io/v1alpha1/{plural}")
+            if status != 200:
+                continue
+            for item in body.get("items", []):
+                meta = item["metadata"]
+                path = f"/apis/argoproj.io/v1alpha1/namespaces/{meta['namespace']}/{plural}/{meta['name']}"
+                if meta.get("deletionTimestamp") and set(meta.get("finalizers") or ()) & set(ARGOCD_FINALIZERS):
+                    keep = [f for f in meta["finalizers"] if f not in ARGOCD_FINALIZERS]
+                    self.api.request("PATCH", path, {"metadata": {"finalizers": keep}}, content_type="merge")
+                elif plural == "applications" and (item.get("status") or {}).get("health", {}).get("status") != "Healthy":
+                    self.api.request("PATCH", path, {"status": {"health": {"status": "Healthy"},
+                                                                "sync": {"status": "Synced"}}}, content_type="merge")
+
+
+def environment(engine: Engine, api: ControlPlane, projects: list[dict] | None = None) -> None:
+    """The ci file copy, aimed at the local API server; `projects` replaces idp:projects."""
+    doc = yaml.safe_load(engine.config_file.read_text())
+    config = doc["config"]
+    config["idp:cluster"]["existingKubeconfigFile"] = str(api.kubeconfig)
+    config["idp:cluster"]["helmReleases"] = False
+    if projects is not None:
+        config["idp:projects"] = projects
+    engine.config_file.write_text(yaml.safe_dump(doc, sort_keys=False))
+
+
+def state(engine: Engine, layer: str) -> list[dict]:
+    return engine.with_stack(layer, "stack", "export").json()["deployment"]["resources"]
+
+
+def kube_objects(resources: list[dict]) -> list[dict]:
+    """Kubernetes objects of a stack's state: type, URN, parent, and the object the server returned."""
+    return [r for r in resources if r["type"].startswith("kubernetes:") and not r["type"].startswith("pulumi:providers")
+            and r.get("custom") and "metadata" in (r.get("outputs") or {})]
+
+
+def descendants(resources: list[dict], root_urn: str) -> list[dict]:
+    children: dict[str, list[dict]] = {}
+    for r in resources:
+        children.setdefault(r.get("parent", ""), []).append(r)
+    out, todo = [], [root_urn]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child["urn"])
+    return out
+
+
+def project_objects(resources: list[dict], project: str) -> list[dict]:
+    root = next(r["urn"] for r in resources if r["type"] == "idp:tenant:Project" and r["urn"].endswith(f"::{project}"))
+    return kube_objects(descendants(resources, root))
+
+
+def live(api: ControlPlane, obj: dict) -> dict | None:
+    out = obj["outputs"]
+    return api.get(api.object_path(out["apiVersion"], out["kind"], out["metadata"]["name"], out["metadata"].get("namespace")))
+
+
+@pytest.fixture(scope="module")
+def deployed(kube_api: ControlPlane, tmp_path_factory) -> Engine:
+    """ci-cluster, ci-platform and ci-projects up against the local API server, in runner order."""
+    engine = make_engine(tmp_path_factory.mktemp("kube-engine"))
+    shutil_pack(engine)
+    ci = yaml.safe_load((REPO / "Pulumi.ci.yaml").read_text())["config"]
+    environment(engine, kube_api, projects=[*ci["idp:projects"], SECOND_PROJECT])
+    init_stacks(engine, layers=("cluster", "platform", "projects"))
+    set_ci_secrets(engine)
+    engine.with_stack("cluster", "up", "--yes", timeout=600)
+    with ArgoCdStandIn(kube_api):
+        engine.with_stack("platform", "up", "--yes", timeout=1800)
+        engine.with_stack("projects", "up", "--yes", timeout=1200)
+    return engine
+
+
+def shutil_pack(engine: Engine) -> None:
+    import shutil
+
+    shutil.copytree(REPO / "policies" / "crossguard", engine.workdir / "policies" / "crossguard",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+
+
+# --- the stack references --------------------------------------------------------------------
+
+
+def test_cluster_stack_exports_the_local_api_server(deployed, kube_api):
+    outputs = deployed.with_stack("cluster", "stack", "output", "--json", "--show-secrets").json()
+    assert outputs["endpoint"] == kube_api.server
+    assert yaml.safe_load(outputs["kubeconfig"])["clusters"][0]["cluster"]["server"] == kube_api.server
+    plain = deployed.with_stack("cluster", "stack", "output", "--json").json()
+    assert plain["kubeconfig"] == "[secret]"
+
+
+# --- the platform layer ----------------------------------------------------------------------
+
+
+def test_platform_objects_are_on_the_api_server(deployed, kube_api):
+    resources = state(deployed, "platform")
+    objects = kube_objects(resources)
+    assert not [r for r in resources if r["type"] == "kubernetes:helm.sh/v3:Release"]
+    kinds = {r["outputs"]["kind"] for r in objects}
+    assert {"Namespace", "Application", "AppProject", "ClusterIssuer", "IPAddressPool"} <= kinds, kinds
+    missing = [r["urn"] for r in objects if live(kube_api, r) is None]
+    assert missing == []
+    apps = [r for r in objects if r["outputs"]["kind"] == "Application"]
+    assert {a["outputs"]["metadata"]["name"] for a in apps} >= {"argo-rollouts", "kyverno", "trivy-operator", "reloader"}
+
+
+def test_platform_preview_and_second_up_change_nothing(deployed, kube_api):
+    with ArgoCdStandIn(kube_api):
+        deployed.with_stack("platform", "preview", "--expect-no-changes", timeout=900)
+        deployed.with_stack("platform", "up", "--yes", "--expect-no-changes", timeout=900)
+
+
+# --- the projects layer ----------------------------------------------------------------------
+
+
+def test_projects_up_created_every_object_of_each_project(deployed, kube_api):
+    resources = state(deployed, "projects")
+    for project in ("payments", "ledger"):
+        objects = project_objects(resources, project)
+        kinds = {r["outputs"]["kind"] for r in objects}
+        assert {"Namespace", "ResourceQuota", "LimitRange", "NetworkPolicy", "AppProject"} <= kinds, (project, kinds)
+        assert [r["urn"] for r in objects if live(kube_api, r) is None] == []
+    quota = kube_api.get("/api/v1/namespaces/ledger-staging/resourcequotas")["items"]
+    assert quota and all(q.get("status", {}).get("hard") for q in quota)
+
+
+def test_projects_preview_and_second_up_change_nothing(deployed, kube_api):
+    with ArgoCdStandIn(kube_api):
+        deployed.with_stack("projects", "preview", "--expect-no-changes", timeout=900)
+        deployed.with_stack("projects", "up", "--yes", "--expect-no-changes", timeout=900)
+
+
+def test_removing_a_project_deletes_exactly_its_objects_and_adding_it_back_recreates_them(deployed, kube_api):
+    before = state(deployed, "projects")
+    ledger, payments = project_objects(before, "ledger"), project_objects(before, "payments")
+    payments_uids = {r["urn"]: live(kube_api, r)["metadata"]["uid"] for r in payments}
+    ci = yaml.safe_load((REPO / "Pulumi.ci.yaml").read_text())["config"]
+
+    environment(deployed, kube_api, projects=ci["idp:projects"])
+    with ArgoCdStandIn(kube_api):
+        deployed.with_stack("projects", "up", "--yes", timeout=1200)
+    assert [r["urn"] for r in ledger if live(kube_api, r) is not None] == []
+    # The other project's objects are the same objects as before (same uid), untouched.
+    assert {r["urn"]: (live(kube_api, r) or {}).get("metadata", {}).get("uid") for r in payments} == payments_uids
+
+    environment(deployed, kube_api, projects=[*ci["idp:projects"], SECOND_PROJECT])
+    with ArgoCdStandIn(kube_api):
+        deployed.with_stack("projects", "up", "--yes", timeout=1200)
+    assert [r["urn"] for r in ledger if live(kube_api, r) is None] == []
+
+
+# --- CrossGuard ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("layer", ["platform", "projects"])
+def test_policy_pack_reports_no_violation(deployed, kube_api, layer):
+    pack = deployed.workdir / "policies" / "crossguard"
+    with ArgoCdStandIn(kube_api):
+        result = deployed.with_stack(layer, "preview", "--policy-pack", str(pack), check=False, timeout=900)
+    assert result.returncode == 0, result.output[-4000:]
+    assert "idp-platform" in result.output
+    assert "mandatory" not in result.output.lower(), result.output[-4000:]
+
+
+NAMESPACE_WITHOUT_POD_SECURITY = '''import pulumi
+import pulumi_kubernetes as k8s
+
+provider = k8s.Provider("local", kubeconfig=open(pulumi.Config().require("kubeconfig")).read())
+k8s.core.v1.Namespace("unlabelled", metadata={"name": "unlabelled"}, opts=pulumi.ResourceOptions(provider=provider))
+'''
+
+
+def test_policy_pack_fails_a_preview_that_breaks_a_rule(deployed, kube_api, tmp_path):
+    """Validated config cannot break a rule (the config models reject what the rules reject), so
+    the failing case is a program: a namespace without a Pod Security level, on the same API server."""
+    work = tmp_path / "breaks-a-rule"
+    work.mkdir()
+    (work / "Pulumi.yaml").write_text("name: breaks\nruntime:\n  name: python\n  options:\n    virtualenv: .venv\n")
+    (work / "__main__.py").write_text(NAMESPACE_WITHOUT_POD_SECURITY)
+    (work / ".venv").symlink_to(REPO / ".venv")
+    engine = Engine(workdir=work, config_file=work / "Pulumi.dev.yaml", env=deployed.env)
+    engine.run("stack", "init", "organization/breaks/dev")
+    engine.run("config", "set", "breaks:kubeconfig", str(kube_api.kubeconfig), "--stack", "organization/breaks/dev")
+    pack = deployed.workdir / "policies" / "crossguard"
+    result = engine.run("preview", "--stack", "organization/breaks/dev", "--policy-pack", str(pack), check=False, timeout=600)
+    assert result.returncode != 0
+    assert "namespace-pod-security" in result.output, result.output[-4000:]
+    assert kube_api.get("/api/v1/namespaces/unlabelled") is None
