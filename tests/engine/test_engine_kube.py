@@ -84,7 +84,7 @@ def environment(engine: Engine, api: ControlPlane, projects: list[dict] | None =
 
 
 def state(engine: Engine, layer: str) -> list[dict]:
-    return engine.with_stack(layer, "stack", "export").json()["deployment"]["resources"]
+    return engine.run("stack", "export", "--stack", engine.stack(layer)).json()["deployment"]["resources"]
 
 
 def kube_objects(resources: list[dict]) -> list[dict]:
@@ -142,10 +142,10 @@ def shutil_pack(engine: Engine) -> None:
 
 
 def test_cluster_stack_exports_the_local_api_server(deployed, kube_api):
-    outputs = deployed.with_stack("cluster", "stack", "output", "--json", "--show-secrets").json()
+    outputs = deployed.run("stack", "output", "--json", "--show-secrets", "--stack", deployed.stack("cluster")).json()
     assert outputs["endpoint"] == kube_api.server
     assert yaml.safe_load(outputs["kubeconfig"])["clusters"][0]["cluster"]["server"] == kube_api.server
-    plain = deployed.with_stack("cluster", "stack", "output", "--json").json()
+    plain = deployed.run("stack", "output", "--json", "--stack", deployed.stack("cluster")).json()
     assert plain["kubeconfig"] == "[secret]"
 
 
