@@ -12,6 +12,8 @@ What is not applied, and how (explicit in the environment file copy, see `enviro
   platform declares everything else, and each skipped release is logged by the engine.
 - Vault, its configuration, ESO, cosign, Renovate and Harbor are off in Pulumi.ci.yaml: their Pulumi
   providers (vault, harbor) cannot be built here. The projects follow those switches.
+- Traefik's dashboard (`traefik.dashboard: false` here): its password comes from the random
+  provider, which cannot be built here either.
 Argo CD itself does not run: a stand-in (`ArgoCdStandIn`) reports each platform Application healthy
 (what Argo CD would write into `.status` once synced) and removes Argo CD's finalizers from objects
 being deleted, the two things its controller does that the provider waits for.
@@ -25,7 +27,7 @@ import pytest
 import yaml
 
 from control_plane import ControlPlane
-from pulumi_cli import REPO, Engine, init_stacks, make_engine, set_ci_secrets
+from pulumi_cli import REPO, Engine, declare_plugins, init_stacks, make_engine, set_ci_secrets
 
 pytestmark = pytest.mark.usefixtures("kubernetes_plugin")
 
@@ -78,6 +80,8 @@ def environment(engine: Engine, api: ControlPlane, projects: list[dict] | None =
     config = doc["config"]
     config["idp:cluster"]["existingKubeconfigFile"] = str(api.kubeconfig)
     config["idp:cluster"]["helmReleases"] = False
+    # Traefik's dashboard password is a random.RandomPassword: the random provider cannot be built.
+    config["idp:platform"]["traefik"]["dashboard"] = False
     if projects is not None:
         config["idp:projects"] = projects
     engine.config_file.write_text(yaml.safe_dump(doc, sort_keys=False))
@@ -119,6 +123,7 @@ def live(api: ControlPlane, obj: dict) -> dict | None:
 def deployed(kube_api: ControlPlane, tmp_path_factory) -> Engine:
     """ci-cluster, ci-platform and ci-projects up against the local API server, in runner order."""
     engine = make_engine(tmp_path_factory.mktemp("kube-engine"))
+    declare_plugins(engine, "kubernetes")
     shutil_pack(engine)
     ci = yaml.safe_load((REPO / "Pulumi.ci.yaml").read_text())["config"]
     environment(engine, kube_api, projects=[*ci["idp:projects"], SECOND_PROJECT])
@@ -157,7 +162,7 @@ def test_platform_objects_are_on_the_api_server(deployed, kube_api):
     objects = kube_objects(resources)
     assert not [r for r in resources if r["type"] == "kubernetes:helm.sh/v3:Release"]
     kinds = {r["outputs"]["kind"] for r in objects}
-    assert {"Namespace", "Application", "AppProject", "ClusterIssuer", "IPAddressPool"} <= kinds, kinds
+    assert {"Namespace", "Application", "AppProject", "ClusterIssuer", "IPAddressPool", "ClusterPolicy"} <= kinds, kinds
     missing = [r["urn"] for r in objects if live(kube_api, r) is None]
     assert missing == []
     apps = [r for r in objects if r["outputs"]["kind"] == "Application"]
@@ -236,6 +241,7 @@ def test_policy_pack_fails_a_preview_that_breaks_a_rule(deployed, kube_api, tmp_
     work = tmp_path / "breaks-a-rule"
     work.mkdir()
     (work / "Pulumi.yaml").write_text("name: breaks\nruntime:\n  name: python\n  options:\n    virtualenv: .venv\n")
+    declare_plugins(Engine(workdir=work, config_file=work / "unused"), "kubernetes")
     (work / "__main__.py").write_text(NAMESPACE_WITHOUT_POD_SECURITY)
     (work / ".venv").symlink_to(REPO / ".venv")
     engine = Engine(workdir=work, config_file=work / "Pulumi.dev.yaml", env=deployed.env)
