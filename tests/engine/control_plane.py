@@ -30,7 +30,10 @@ import yaml
 
 from pulumi_cli import BIN, why_missing
 
-CONTROLLERS = ("garbagecollector", "namespace", "serviceaccount", "serviceaccount-token", "resourcequota")
+# The controller manager's names for the garbagecollector, namespace, serviceaccount,
+# serviceaccount-token and resourcequota controllers.
+CONTROLLERS = ("garbage-collector-controller", "namespace-controller", "serviceaccount-controller",
+               "serviceaccount-token-controller", "resourcequota-controller")
 BINARIES = (("etcd", "etcd"), ("kube-apiserver", "kube-apiserver"), ("kube-controller-manager", "kube-controller-manager"))
 
 
