@@ -117,7 +117,8 @@ class ControlPlane:
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
             f"--service-account-key-file={sa_pub}", f"--service-account-signing-key-file={sa_key}",
             "--service-cluster-ip-range=10.0.0.0/24", "--allow-privileged=true",
-            "--enable-priority-and-fairness=false", "--v=1",
+            # envtest's way: a loopback advertise address needs the endpoint reconciler off.
+            "--endpoint-reconciler-type=none", "--enable-priority-and-fairness=false", "--v=1",
         ])
         self.write_kubeconfig()
         self.wait_ready(timeout)
