@@ -14,14 +14,17 @@ What is not applied, and how (explicit in the environment file copy, see `enviro
   providers (vault, harbor) cannot be built here. The projects follow those switches.
 - Traefik's dashboard (`traefik.dashboard: false` here): its password comes from the random
   provider, which cannot be built here either.
-Argo CD itself does not run: a stand-in (`ArgoCdStandIn`) reports each platform Application healthy
-(what Argo CD would write into `.status` once synced) and removes Argo CD's finalizers from objects
-being deleted, the two things its controller does that the provider waits for.
+Argo CD and cert-manager do not run: a stand-in (`ControllerStandIn`) does the part of their
+controllers' work that the engine waits for (Applications reported healthy, Argo CD finalizers
+removed on delete, Certificates issued with openssl and marked Ready).
 """
 
 from __future__ import annotations
 
+import base64
+import subprocess
 import threading
+from pathlib import Path
 
 import pytest
 import yaml
@@ -35,11 +38,20 @@ SECOND_PROJECT = {"name": "ledger", "sourceRepos": ["https://git.ci.idp.internal
 ARGOCD_FINALIZERS = ("resources-finalizer.argocd.argoproj.io",)
 
 
-class ArgoCdStandIn:
-    """What Argo CD's controller would do that the engine waits on (there is no controller here)."""
+class ControllerStandIn:
+    """What the controllers of Argo CD and cert-manager would do that the engine waits on.
 
-    def __init__(self, api: ControlPlane):
+    Neither controller runs here (no nodes, no chart downloads). Argo CD: each Application is
+    reported healthy and synced (the `.status` Argo CD writes once it has synced, which the
+    provider awaits through `pulumi.com/waitFor`), and its `resources-finalizer` is removed from
+    Applications and AppProjects being deleted (what Argo CD does once it has pruned). cert-manager:
+    each Certificate is issued the way its controller would, a real key and certificate made with
+    openssl into the Certificate's `secretName` (kubernetes.io/tls), and its Ready condition set.
+    """
+
+    def __init__(self, api: ControlPlane, workdir: Path):
         self.api = api
+        self.workdir = workdir
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
@@ -49,7 +61,7 @@ class ArgoCdStandIn:
 
     def __exit__(self, *exc):
         self.stop.set()
-        self.thread.join(timeout=10)
+        self.thread.join(timeout=30)
 
     def _run(self) -> None:
         while not self.stop.wait(1):
@@ -60,10 +72,7 @@ class ArgoCdStandIn:
 
     def tick(self) -> None:
         for plural in ("applications", "appprojects"):
-            status, body = self.api.request("GET", f"/apis/argoproj.io/v1alpha1/{plural}")
-            if status != 200:
-                continue
-            for item in body.get("items", []):
+            for item in self._list(f"/apis/argoproj.io/v1alpha1/{plural}"):
                 meta = item["metadata"]
                 path = f"/apis/argoproj.io/v1alpha1/namespaces/{meta['namespace']}/{plural}/{meta['name']}"
                 if meta.get("deletionTimestamp") and set(meta.get("finalizers") or ()) & set(ARGOCD_FINALIZERS):
@@ -72,6 +81,32 @@ class ArgoCdStandIn:
                 elif plural == "applications" and (item.get("status") or {}).get("health", {}).get("status") != "Healthy":
                     self.api.request("PATCH", path, {"status": {"health": {"status": "Healthy"},
                                                                 "sync": {"status": "Synced"}}}, content_type="merge")
+        for cert in self._list("/apis/cert-manager.io/v1/certificates"):
+            conditions = {c["type"]: c["status"] for c in (cert.get("status") or {}).get("conditions", [])}
+            if conditions.get("Ready") != "True" and not cert["metadata"].get("deletionTimestamp"):
+                self._issue(cert)
+
+    def _list(self, path: str) -> list[dict]:
+        status, body = self.api.request("GET", path)
+        return body.get("items", []) if status == 200 else []
+
+    def _issue(self, cert: dict) -> None:
+        meta, spec = cert["metadata"], cert["spec"]
+        name = spec.get("commonName") or (spec.get("dnsNames") or [meta["name"]])[0]
+        key, crt = self.workdir / f"{meta['namespace']}-{meta['name']}.key", self.workdir / f"{meta['namespace']}-{meta['name']}.crt"
+        extensions = ["-addext", "basicConstraints=critical,CA:TRUE"] if spec.get("isCA") else [
+            "-addext", "subjectAltName=" + ",".join(f"DNS:{d}" for d in spec.get("dnsNames") or [name])]
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                        "-keyout", str(key), "-out", str(crt), "-days", "30", "-subj", f"/CN={name}", *extensions],
+                       check=True, capture_output=True)
+        data = {k: base64.b64encode(p.read_bytes()).decode() for k, p in (("tls.crt", crt), ("tls.key", key), ("ca.crt", crt))}
+        secret = {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls", "data": data,
+                  "metadata": {"name": spec["secretName"], "namespace": meta["namespace"]}}
+        self.api.request("POST", f"/api/v1/namespaces/{meta['namespace']}/secrets", secret)
+        path = f"/apis/cert-manager.io/v1/namespaces/{meta['namespace']}/certificates/{meta['name']}/status"
+        self.api.request("PATCH", path, {"status": {"conditions": [
+            {"type": "Ready", "status": "True", "reason": "Ready", "message": "issued by the test's stand-in"}]}},
+            content_type="merge")
 
 
 def environment(engine: Engine, api: ControlPlane, projects: list[dict] | None = None) -> None:
@@ -130,7 +165,7 @@ def deployed(kube_api: ControlPlane, tmp_path_factory) -> Engine:
     init_stacks(engine, layers=("cluster", "platform", "projects"))
     set_ci_secrets(engine)
     engine.with_stack("cluster", "up", "--yes", timeout=600)
-    with ArgoCdStandIn(kube_api):
+    with ControllerStandIn(kube_api, kube_api.root):
         engine.with_stack("platform", "up", "--yes", timeout=1800)
         engine.with_stack("projects", "up", "--yes", timeout=1200)
     return engine
@@ -170,7 +205,7 @@ def test_platform_objects_are_on_the_api_server(deployed, kube_api):
 
 
 def test_platform_preview_and_second_up_change_nothing(deployed, kube_api):
-    with ArgoCdStandIn(kube_api):
+    with ControllerStandIn(kube_api, kube_api.root):
         deployed.with_stack("platform", "preview", "--expect-no-changes", timeout=900)
         deployed.with_stack("platform", "up", "--yes", "--expect-no-changes", timeout=900)
 
@@ -190,7 +225,7 @@ def test_projects_up_created_every_object_of_each_project(deployed, kube_api):
 
 
 def test_projects_preview_and_second_up_change_nothing(deployed, kube_api):
-    with ArgoCdStandIn(kube_api):
+    with ControllerStandIn(kube_api, kube_api.root):
         deployed.with_stack("projects", "preview", "--expect-no-changes", timeout=900)
         deployed.with_stack("projects", "up", "--yes", "--expect-no-changes", timeout=900)
 
@@ -202,14 +237,14 @@ def test_removing_a_project_deletes_exactly_its_objects_and_adding_it_back_recre
     ci = yaml.safe_load((REPO / "Pulumi.ci.yaml").read_text())["config"]
 
     environment(deployed, kube_api, projects=ci["idp:projects"])
-    with ArgoCdStandIn(kube_api):
+    with ControllerStandIn(kube_api, kube_api.root):
         deployed.with_stack("projects", "up", "--yes", timeout=1200)
     assert [r["urn"] for r in ledger if live(kube_api, r) is not None] == []
     # The other project's objects are the same objects as before (same uid), untouched.
     assert {r["urn"]: (live(kube_api, r) or {}).get("metadata", {}).get("uid") for r in payments} == payments_uids
 
     environment(deployed, kube_api, projects=[*ci["idp:projects"], SECOND_PROJECT])
-    with ArgoCdStandIn(kube_api):
+    with ControllerStandIn(kube_api, kube_api.root):
         deployed.with_stack("projects", "up", "--yes", timeout=1200)
     assert [r["urn"] for r in ledger if live(kube_api, r) is None] == []
 
@@ -220,7 +255,7 @@ def test_removing_a_project_deletes_exactly_its_objects_and_adding_it_back_recre
 @pytest.mark.parametrize("layer", ["platform", "projects"])
 def test_policy_pack_reports_no_violation(deployed, kube_api, layer):
     pack = deployed.workdir / "policies" / "crossguard"
-    with ArgoCdStandIn(kube_api):
+    with ControllerStandIn(kube_api, kube_api.root):
         result = deployed.with_stack(layer, "preview", "--policy-pack", str(pack), check=False, timeout=900)
     assert result.returncode == 0, result.output[-4000:]
     assert "idp-platform" in result.output
