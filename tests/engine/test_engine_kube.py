@@ -117,6 +117,9 @@ def environment(engine: Engine, api: ControlPlane, projects: list[dict] | None =
     config["idp:cluster"]["helmReleases"] = False
     # Traefik's dashboard password is a random.RandomPassword: the random provider cannot be built.
     config["idp:platform"]["traefik"]["dashboard"] = False
+    # The Grafana dashboard ConfigMap's default namespace, monitoring, belongs to the observability
+    # service, which the platform does not deploy yet: the API server refuses a ConfigMap there.
+    config["idp:platform"]["trivyOperator"]["dashboardNamespace"] = "trivy-system"
     if projects is not None:
         config["idp:projects"] = projects
     engine.config_file.write_text(yaml.safe_dump(doc, sort_keys=False))
@@ -174,8 +177,8 @@ def deployed(kube_api: ControlPlane, tmp_path_factory) -> Engine:
 def shutil_pack(engine: Engine) -> None:
     import shutil
 
-    shutil.copytree(REPO / "policies" / "crossguard", engine.workdir / "policies" / "crossguard",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    # The platform reads Kyverno's policies from policies/kyverno; the pack is policies/crossguard.
+    shutil.copytree(REPO / "policies", engine.workdir / "policies", ignore=shutil.ignore_patterns("__pycache__"))
 
 
 # --- the stack references --------------------------------------------------------------------
