@@ -102,6 +102,16 @@ class ClusterConfig(Model):
 
     apply_mode: ApplyMode = "auto"
     kubeconfig_renewal: Hours = "720h"
+    existing_kubeconfig_file: str | None = Field(
+        None,
+        description="adopt a running cluster instead of bootstrapping Talos: the path of its kubeconfig on "
+        "the runner (the layer exports it as a secret and does not read the vms stack)",
+    )
+    helm_releases: bool = Field(
+        True,
+        description="false: the platform layer declares every object except its Helm releases (a cluster that "
+        "cannot run or download charts, such as the ci environment's local API server without nodes)",
+    )
 
 
 class PlatformConfig(Model):

@@ -13,7 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.platform.catalog import CATALOG, resource_name
-from components.platform.chart import DeliveryArgs
+from components.platform.chart import HELM_RELEASES, DeliveryArgs
 from components.platform.service import PlatformContext, PlatformService
 from stacks import references
 from stacks.config import PlatformConfig
@@ -40,6 +40,7 @@ def main(env_name: str) -> None:
     talos = env.config.vms.cluster
 
     async def program() -> None:
+        HELM_RELEASES.set(env.config.cluster.helm_releases)
         cluster = await references.read(env.config.organization, env_name, "cluster")
         provider = k8s.Provider(
             f"{env_name}-kubernetes",

@@ -30,17 +30,29 @@ from stacks import references
 from stacks.loading import Environment
 from stacks.program import read_environment, secret
 
-REQUIRED_PLATFORM_OUTPUTS = ("vaultAddress", "vaultToken", "harborUrl", "harborUsername", "harborPassword")
+VAULT_OUTPUTS = ("vaultAddress", "vaultToken")
+HARBOR_OUTPUTS = ("harborUrl", "harborUsername", "harborPassword")
+REQUIRED_PLATFORM_OUTPUTS = VAULT_OUTPUTS + HARBOR_OUTPUTS
 
 
-def require_platform_outputs(platform: references.PlatformOutputs, env_name: str, organization: str) -> None:
-    """The projects layer cannot do anything without Vault and Harbor: say which output is missing."""
-    missing = [field for field in REQUIRED_PLATFORM_OUTPUTS if getattr(platform, field) is None]
+def platform_switches(env: Environment) -> dict[str, bool]:
+    """Which of Vault and Harbor the environment's platform runs (projects follow the same switches)."""
+    platform = env.config.platform
+    return {"vault": platform.vault.enabled and platform.vault_config.enabled, "harbor": platform.harbor.enabled}
+
+
+def require_platform_outputs(
+    platform: references.PlatformOutputs, env_name: str, organization: str, switches: dict[str, bool] | None = None
+) -> None:
+    """The outputs of the platform's enabled Vault and Harbor must be there: say which is missing."""
+    switches = switches or {"vault": True, "harbor": True}
+    wanted = (VAULT_OUTPUTS if switches["vault"] else ()) + (HARBOR_OUTPUTS if switches["harbor"] else ())
+    missing = [field for field in wanted if getattr(platform, field) is None]
     if missing:
         raise pulumi.RunError(
             f"stack reference {references.stack_name(organization, env_name, 'platform')}: missing output(s) "
-            f"{', '.join(missing)} (the projects layer needs Vault and Harbor); run "
-            f"`{references.produce_command(env_name, 'platform')}` with Vault and Harbor enabled"
+            f"{', '.join(missing)} (the environment enables Vault and Harbor); run "
+            f"`{references.produce_command(env_name, 'platform')}` first"
         )
 
 
@@ -59,6 +71,7 @@ def tenant_platform(env: Environment, platform: references.PlatformOutputs) -> T
     if gitops is not None:
         paths.update(gitops_repo=gitops.url, gitops_revision=gitops.revision)
     return TenantPlatform(
+        **platform_switches(env),
         ldap_group_base_dn=env.config.global_.ldap.group_base_dn,
         domain=platform.domain,
         harbor_host=urlparse(platform.harborUrl or "").hostname or f"harbor.{platform.domain}",
@@ -83,24 +96,28 @@ def main(env_name: str) -> None:
     async def program() -> None:
         cluster = await references.read(organization, env_name, "cluster")
         platform = await references.read(organization, env_name, "platform")
-        require_platform_outputs(platform, env_name, organization)
+        require_platform_outputs(platform, env_name, organization, platform_switches(env))
         context = tenant_platform(env, platform)
-        providers = [
-            k8s.Provider(f"{env_name}-kubernetes", kubeconfig=cluster.kubeconfig, enable_server_side_apply=True),
-            vault.Provider(
-                f"{env_name}-vault",
-                address=platform.vaultAddress,
-                token=platform.vaultToken,
-                # Vault is reached through the ingress, whose certificate the platform CA signed.
-                ca_cert_file=ca_file(platform.rootCaCertificate),
-            ),
-            harbor.Provider(
-                f"{env_name}-harbor",
-                url=platform.harborUrl,
-                username=platform.harborUsername,
-                password=platform.harborPassword,
-            ),
-        ]
+        providers = [k8s.Provider(f"{env_name}-kubernetes", kubeconfig=cluster.kubeconfig, enable_server_side_apply=True)]
+        if context.vault:
+            providers.append(
+                vault.Provider(
+                    f"{env_name}-vault",
+                    address=platform.vaultAddress,
+                    token=platform.vaultToken,
+                    # Vault is reached through the ingress, whose certificate the platform CA signed.
+                    ca_cert_file=ca_file(platform.rootCaCertificate),
+                )
+            )
+        if context.harbor:
+            providers.append(
+                harbor.Provider(
+                    f"{env_name}-harbor",
+                    url=platform.harborUrl,
+                    username=platform.harborUsername,
+                    password=platform.harborPassword,
+                )
+            )
         opts = pulumi.ResourceOptions(providers=providers)
         backups = tenant_backups(env)
         projects = {p.name: TenantProject(p.name, p, opts, platform=context, backups=backups) for p in env.config.projects}

@@ -42,9 +42,10 @@ class ClusterOutputs(Outputs):
     SECRETS = ("kubeconfig", "talosconfig")
     endpoint: str
     kubernetesVersion: str
-    talosVersion: str
     kubeconfig: Any
-    talosconfig: Any
+    # Absent when the cluster layer adopted an existing cluster (idp:cluster.existingKubeconfigFile).
+    talosVersion: str | None = None
+    talosconfig: Any = None
 
 
 class PlatformOutputs(Outputs):

@@ -14,6 +14,7 @@ service depend on `PlatformChart.ready`: the Release (helm waits for it), or the
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -98,6 +99,11 @@ def argocd_source(chart: ChartRef) -> dict[str, str]:
     return {"repoURL": chart.repo, "chart": chart.name, "targetRevision": chart.version}
 
 
+HELM_RELEASES: ContextVar[bool] = ContextVar("helm_releases", default=True)
+"""False (set by the platform stack from `idp:cluster.helmReleases`): Helm-delivered charts declare
+their namespace but no Release, and say so in the engine's log."""
+
+
 class PlatformChart(pulumi.ComponentResource):
     """A namespace plus a Helm release or an Argo CD Application for one platform service."""
 
@@ -116,7 +122,11 @@ class PlatformChart(pulumi.ComponentResource):
                 platform_namespace(f"{name}-namespace", args.namespace, args.pod_security, args.part_of, parent=self)
             )
         child = pulumi.ResourceOptions(parent=self, depends_on=depends)
-        if args.delivery == "helm":
+        if args.delivery == "helm" and not HELM_RELEASES.get():
+            pulumi.log.info(f"Helm release {args.release_name} ({args.chart.name} {args.chart.version}) not applied: "
+                            "idp:cluster.helmReleases is false", resource=self)
+            self.ready = depends[0] if depends else self
+        elif args.delivery == "helm":
             self.ready = self._release(name, args, child)
         else:
             self.ready = self._application(name, args, labels, child)

@@ -312,6 +312,10 @@ class TenantPlatform(Model):
     signing_key: SigningKey | None = Field(None, description="Vault Transit key the pipelines sign with")
     protect: bool = True
     urls: dict[str, str] = Field(default_factory=dict)
+    # The platform's switches: a platform without Vault (or Harbor) is a valid environment, and its
+    # projects then get no Vault mount, roles and synced secrets (no Harbor project and robot).
+    vault: bool = Field(True, description="the platform runs Vault (and its configuration)")
+    harbor: bool = Field(True, description="the platform runs Harbor")
 
     def url(self, service: str) -> str:
         return self.urls.get(service) or f"https://{service}.{self.domain}"

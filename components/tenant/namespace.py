@@ -59,7 +59,7 @@ class ProjectNamespace(pulumi.ComponentResource):
         *,
         environment: str,
         platform: TenantPlatform,
-        eso_policy: pulumi.Input[str],
+        eso_policy: pulumi.Input[str] | None,
     ):
         super().__init__("idp:tenant:ProjectNamespace", name, {}, opts)
         self.namespace = f"{args.name}-{environment}"
@@ -100,7 +100,8 @@ class ProjectNamespace(pulumi.ComponentResource):
             ),
             opts=in_ns,
         )
-        self._create_secret_sync(name, args, environment, platform, eso_policy, meta, in_ns)
+        if platform.vault:  # secrets sync from the project's Vault mount
+            self._create_secret_sync(name, args, environment, platform, eso_policy, meta, in_ns)
         self.register_outputs({"namespace": self.namespace, "vaultRole": self.vault_role})
 
     def _create_limits(self, name, args: TenantProjectArgs, environment: str, meta, opts) -> None:
@@ -178,6 +179,8 @@ class ProjectNamespace(pulumi.ComponentResource):
             },
             opts=after_store,
         )
+        if not platform.harbor:
+            return
         k8s.apiextensions.CustomResource(
             f"{name}-pull-secret",
             api_version=ESO_API,

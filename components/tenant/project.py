@@ -41,11 +41,11 @@ class TenantProject(pulumi.ComponentResource):
 
     namespaces: list[str]
     """The project's namespaces, one per environment."""
-    vault_path: str
-    """Mount path of the project's KV v2 engine; the app secret is `<path>/env`."""
-    harbor_project: str
-    """Harbor project holding the team's images."""
-    robot_name: pulumi.Output[str]
+    vault_path: str | None
+    """Mount path of the project's KV v2 engine; the app secret is `<path>/env` (None without Vault)."""
+    harbor_project: str | None
+    """Harbor project holding the team's images (None without Harbor)."""
+    robot_name: pulumi.Output[str] | None
     """Registry user of the CI robot account (its secret is in Vault at `<project>/harbor`)."""
     urls: dict[str, str]
     """Where the team finds its project: Argo CD, Harbor, Vault, and the preview URL pattern."""
@@ -69,23 +69,27 @@ class TenantProject(pulumi.ComponentResource):
     ):
         super().__init__("idp:tenant:Project", name, {}, opts)
         child = pulumi.ResourceOptions(parent=self)
-        registry = ProjectRegistry(f"{name}-harbor", args, child, platform=platform)
-        secrets = ProjectVault(
-            f"{name}-vault",
-            args,
-            child,
-            platform=platform,
-            harbor_username=registry.robot_name,
-            harbor_password=registry.robot_secret,
+        registry = ProjectRegistry(f"{name}-harbor", args, child, platform=platform) if platform.harbor else None
+        secrets = (
+            ProjectVault(
+                f"{name}-vault",
+                args,
+                child,
+                platform=platform,
+                harbor_username=registry.robot_name if registry else None,
+                harbor_password=registry.robot_secret if registry else None,
+            )
+            if platform.vault
+            else None
         )
         namespaces = [
             ProjectNamespace(
                 f"{name}-{env}",
                 args,
-                pulumi.ResourceOptions(parent=self, depends_on=[secrets]),
+                pulumi.ResourceOptions(parent=self, depends_on=[secrets] if secrets else []),
                 environment=env,
                 platform=platform,
-                eso_policy=secrets.eso_policy,
+                eso_policy=secrets.eso_policy if secrets else None,
             )
             for env in args.environments
         ]
@@ -99,11 +103,11 @@ class TenantProject(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[ns]),
                 )
         argocd = ProjectArgoCd(f"{name}-argocd", args, child, platform=platform)
-        urls = {
-            "argocd": f"{platform.url('argocd')}/applications?proj={args.name}",
-            "harbor": f"{platform.url('harbor')}/harbor/projects?name={args.name}",
-            "vault": f"{platform.url('vault')}/ui/vault/secrets/{args.name}/kv/list",
-        }
+        urls = {"argocd": f"{platform.url('argocd')}/applications?proj={args.name}"}
+        if registry:
+            urls["harbor"] = f"{platform.url('harbor')}/harbor/projects?name={args.name}"
+        if secrets:
+            urls["vault"] = f"{platform.url('vault')}/ui/vault/secrets/{args.name}/kv/list"
         if platform.gitops_repo:
             delivery = ProjectDelivery(
                 f"{name}-delivery", args, pulumi.ResourceOptions(parent=self, depends_on=[argocd, *namespaces]),
@@ -113,7 +117,7 @@ class TenantProject(pulumi.ComponentResource):
         else:
             self.application_sets = []
         self.ci_role = None
-        if platform.ci_auth_path and args.ci.repository_uuids:
+        if platform.vault and platform.ci_auth_path and args.ci.repository_uuids:
             self.ci_role = ProjectCi(f"{name}-ci", args, child, platform=platform).role
         if args.previews_enabled:
             previews = ProjectPreviews(
@@ -122,9 +126,9 @@ class TenantProject(pulumi.ComponentResource):
             urls["previews"] = previews.host_pattern
 
         self.namespaces = args.namespaces
-        self.vault_path = secrets.path
-        self.harbor_project = registry.project_name
-        self.robot_name = registry.robot_name
+        self.vault_path = secrets.path if secrets else None
+        self.harbor_project = registry.project_name if registry else None
+        self.robot_name = registry.robot_name if registry else None
         self.urls = urls
         self.env_secret = env_secret_name(args.name)
         self.pull_secret = pull_secret_name(args.name)

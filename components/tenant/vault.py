@@ -63,8 +63,8 @@ class ProjectVault(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
         *,
         platform: TenantPlatform,
-        harbor_username: pulumi.Input[str],
-        harbor_password: pulumi.Input[str],
+        harbor_username: pulumi.Input[str] | None,
+        harbor_password: pulumi.Input[str] | None,
     ):
         super().__init__("idp:tenant:ProjectVault", name, {}, opts)
         self.path = args.name
@@ -87,19 +87,20 @@ class ProjectVault(pulumi.ComponentResource):
             disable_read=True,
             opts=pulumi.ResourceOptions.merge(in_mount, pulumi.ResourceOptions(ignore_changes=["dataJson"])),
         )
-        vault.kv.SecretV2(
-            f"{name}-harbor-credentials",
-            mount=mount.path,
-            name="harbor",
-            data_json=pulumi.Output.secret(
-                pulumi.Output.all(harbor_username, harbor_password).apply(
-                    lambda creds: json.dumps(
-                        {"registry": platform.harbor_host, "username": creds[0], "password": creds[1]}
+        if harbor_username is not None:  # a platform with Harbor: the robot's credentials
+            vault.kv.SecretV2(
+                f"{name}-harbor-credentials",
+                mount=mount.path,
+                name="harbor",
+                data_json=pulumi.Output.secret(
+                    pulumi.Output.all(harbor_username, harbor_password).apply(
+                        lambda creds: json.dumps(
+                            {"registry": platform.harbor_host, "username": creds[0], "password": creds[1]}
+                        )
                     )
-                )
-            ),
-            opts=in_mount,
-        )
+                ),
+                opts=in_mount,
+            )
         team_name, eso_name = vault_policy_names(args.name)
         team = vault.Policy(f"{name}-policy-team", name=team_name, policy=team_policy(args.name), opts=child)
         eso = vault.Policy(f"{name}-policy-eso", name=eso_name, policy=eso_policy(args.name), opts=child)

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from control_plane import ControlPlane, crd_documents, missing_binaries
 from pulumi_cli import REPO, Engine, make_engine, require_binaries
 
 
-ENGINE_FIXTURES = {"cli_built", "langhost_built", "engine", "vcsim", "deployed_vms"}
+ENGINE_FIXTURES = {"cli_built", "langhost_built", "engine", "vcsim", "deployed_vms", "kube_api", "kubernetes_plugin"}
 
 
 def pytest_collection_modifyitems(items):
@@ -39,3 +40,39 @@ def engine(cli_built, tmp_path: Path) -> Engine:
     return make_engine(tmp_path)
 
 
+
+
+@pytest.fixture(scope="session")
+def kubernetes_plugin(langhost_built) -> None:
+    require_binaries(("kubernetes", "pulumi-resource-kubernetes"))
+
+
+@pytest.fixture(scope="session")
+def crd_dir() -> Path:
+    """The upstream CRDs of the platform's services ($IDP_SCHEMA_DIR/crds or ../shared/schemas/crds)."""
+    from idpctl.schemas import SchemasMissing, schema_dir
+
+    try:
+        return schema_dir() / "crds"
+    except SchemasMissing as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def kube_api(tmp_path_factory, crd_dir) -> ControlPlane:
+    """etcd + kube-apiserver + kube-controller-manager on 127.0.0.1 with the upstream CRDs installed.
+
+    One per test session; stopped (and its data thrown away) when the session ends.
+    """
+    missing = missing_binaries()
+    if missing:
+        pytest.skip("local control plane: not built by scripts/toolchain.sh: " + "; ".join(missing))
+    plane = ControlPlane(tmp_path_factory.mktemp("control-plane"))
+    try:
+        plane.start()
+        plane.install_crds(crd_documents(crd_dir))
+    except BaseException:
+        plane.stop()
+        raise
+    yield plane
+    plane.stop()

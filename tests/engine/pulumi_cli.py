@@ -155,3 +155,19 @@ def set_ci_secrets(engine: Engine, layer: str = "platform") -> dict[str, str]:
     for key, value in values.items():
         engine.with_stack(layer, "config", "set", "--secret", key, value)
     return values
+
+
+def declare_plugins(engine: Engine, *names: str) -> None:
+    """Declare the toolchain's provider binaries in the program copy's Pulumi.yaml (`plugins.providers`).
+
+    The pip SDKs may be newer than the plugin the toolchain could build (pulumi-kubernetes 4.34.2 asks
+    for plugin 4.34.2; the proxy serves the 4.25.0 release): a project plugin without a version is used
+    whatever version the SDK asks for, and nothing is looked up on PATH or downloaded.
+    """
+    import yaml
+
+    path = engine.workdir / "Pulumi.yaml"
+    project = yaml.safe_load(path.read_text())
+    providers = project.setdefault("plugins", {}).setdefault("providers", [])
+    providers += [{"name": name, "path": str(BIN)} for name in names]
+    path.write_text(yaml.safe_dump(project, sort_keys=False))

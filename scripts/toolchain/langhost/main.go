@@ -184,15 +184,7 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	}
 	args = append(args, req.GetArgs()...)
 
-	config, err := json.Marshal(req.GetConfig())
-	if err != nil {
-		return nil, err
-	}
-	secretKeys := req.GetConfigSecretKeys()
-	if secretKeys == nil {
-		secretKeys = []string{}
-	}
-	secrets, err := json.Marshal(secretKeys)
+	configEnv, err := configEnvironment(req.GetConfig(), req.GetConfigSecretKeys())
 	if err != nil {
 		return nil, err
 	}
@@ -201,11 +193,7 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	cmd.Dir = req.GetPwd()
 	cmd.Stdout = os.Stdout
 	cmd.Stderr = os.Stderr
-	env := append(os.Environ(),
-		"PULUMI_CONFIG="+string(config),
-		"PULUMI_CONFIG_SECRET_KEYS="+string(secrets),
-		"PYTHONUNBUFFERED=1",
-	)
+	env := append(append(os.Environ(), configEnv...), "PYTHONUNBUFFERED=1")
 	if venv != "" {
 		// What `source bin/activate` would do, so subprocesses of the program see the same venv.
 		env = append(env, "VIRTUAL_ENV="+venv,
@@ -304,4 +292,25 @@ func (h *host) RunPlugin(
 	return server.Send(&pulumirpc.RunPluginResponse{
 		Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: int32(code)},
 	})
+}
+
+// configEnvironment is the stack's configuration as the Python SDK reads it. A stack without any
+// configuration arrives as a nil map, which JSON-encodes as `null`; the SDK expects an object
+// (and a list of secret keys), so both are always encoded as such.
+func configEnvironment(config map[string]string, secretKeys []string) ([]string, error) {
+	if config == nil {
+		config = map[string]string{}
+	}
+	if secretKeys == nil {
+		secretKeys = []string{}
+	}
+	c, err := json.Marshal(config)
+	if err != nil {
+		return nil, err
+	}
+	s, err := json.Marshal(secretKeys)
+	if err != nil {
+		return nil, err
+	}
+	return []string{"PULUMI_CONFIG=" + string(c), "PULUMI_CONFIG_SECRET_KEYS=" + string(s)}, nil
 }
