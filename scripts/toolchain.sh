@@ -8,11 +8,11 @@
 #   scripts/toolchain.sh                 build what is missing, in order of value, within a budget
 #   scripts/toolchain.sh --check         build nothing; print each tool's name and version
 #   scripts/toolchain.sh --only a,b      build only these tools (names as in TOOLS below)
-#   scripts/toolchain.sh --budget 1800   skip tools whose cold build would not fit in N seconds
+#   scripts/toolchain.sh --budget 1800   skip tools whose expected build would not fit in N seconds
 #   scripts/toolchain.sh --strict        exit 1 when a tool could not be built
 #
 # Release binaries cannot be downloaded on the project's machines; the Go module proxy can be
-# reached, and every tool here is a Go program. Each tool is built inside a writable copy of its
+# reached, and every tool built here is a Go program. Each tool is built inside a writable copy of its
 # module from the module cache, so `replace` directives of the tool's own go.mod apply (plain
 # `go install mod@version` refuses modules that have them). Without --strict the script always
 # exits 0: a tool that cannot be built is reported in one line and the tests that need it skip.
@@ -83,7 +83,7 @@ while [ $# -gt 0 ]; do
     --only=*) ONLY=${1#--only=} ;;
     --budget) BUDGET=$2; shift ;;
     --budget=*) BUDGET=${1#--budget=} ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "toolchain: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
