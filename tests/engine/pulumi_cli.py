@@ -116,8 +116,10 @@ def make_engine(tmp: Path) -> Engine:
     work.mkdir()
     for name in ("Pulumi.yaml", "__main__.py", "Pulumi.ci.yaml"):
         shutil.copy2(REPO / name, work / name)
-    for pkg in ("stacks", "components"):
-        shutil.copytree(REPO / pkg, work / pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    # The program's packages and the data it reads beside them (the base chart's version, the
+    # mirrored image list, alert rules and dashboards, the Kyverno policies).
+    for pkg in ("stacks", "components", "charts", "platform", "policies"):
+        shutil.copytree(REPO / pkg, work / pkg, ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True)
     # The program's virtualenv is the repo's (Pulumi.yaml says `virtualenv: .venv`).
     (work / ".venv").symlink_to(REPO / ".venv")
     backend = tmp / "backend"

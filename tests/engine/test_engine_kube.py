@@ -117,9 +117,13 @@ def environment(engine: Engine, api: ControlPlane, projects: list[dict] | None =
     config["idp:cluster"]["helmReleases"] = False
     # Traefik's dashboard password is a random.RandomPassword: the random provider cannot be built.
     config["idp:platform"]["traefik"]["dashboard"] = False
-    # The Grafana dashboard ConfigMap's default namespace, monitoring, belongs to the observability
-    # service, which the platform does not deploy yet: the API server refuses a ConfigMap there.
-    config["idp:platform"]["trivyOperator"]["dashboardNamespace"] = "trivy-system"
+    # Likewise Longhorn's UI password and Grafana's admin password; the services that keep their
+    # volumes on Longhorn's StorageClass take a class the test names instead (their Applications
+    # are what the API server sees either way).
+    config["idp:platform"]["longhorn"]["enabled"] = False
+    config["idp:platform"]["grafana"]["enabled"] = False
+    for key in ("victoriaMetrics", "victoriaLogs"):
+        config["idp:platform"][key]["storageClass"] = "engine-test"
     if projects is not None:
         config["idp:projects"] = projects
     engine.config_file.write_text(yaml.safe_dump(doc, sort_keys=False))
@@ -178,7 +182,7 @@ def shutil_pack(engine: Engine) -> None:
     import shutil
 
     # The platform reads Kyverno's policies from policies/kyverno; the pack is policies/crossguard.
-    shutil.copytree(REPO / "policies", engine.workdir / "policies", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO / "policies", engine.workdir / "policies", ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True)
 
 
 # --- the stack references --------------------------------------------------------------------

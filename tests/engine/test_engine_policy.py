@@ -25,7 +25,7 @@ pulumi.export("layer", pulumi.get_stack())
 
 def test_policy_pack_runs_in_preview(engine):
     shutil.copytree(REPO / "policies" / "crossguard", engine.workdir / "policies" / "crossguard",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+                    ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True)
     (engine.workdir / "__main__.py").write_text(PROGRAM)
     init_stacks(engine, layers=("vms",))
     pack = engine.workdir / "policies" / "crossguard"
