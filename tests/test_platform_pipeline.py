@@ -121,7 +121,7 @@ def test_publish_chart_pushes_and_signs_the_pushed_digest(tmp_path):
     stubs.mkdir()
     answers = {
         "vault": 'case "$*" in *login*) echo hvs.platform;; *username*) echo "robot\\$platform-ci";; *) echo secret;; esac',
-        "helm": 'case "$1" in show) exit 1;; push) echo "Pushed: harbor.x/platform/platform-app:0.1.0"; '
+        "helm": 'case "$1" in registry) cat >/dev/null;; show) exit 1;; push) echo "Pushed: harbor.x/platform/platform-app:0.1.0"; '
                 'echo "Digest: sha256:1234";; package) touch "$4/platform-app-0.1.0.tgz";; esac',
         "docker": 'cat >/dev/null', "cosign": ':',
     }
