@@ -170,13 +170,27 @@ def _admit(pods: list[dict], layers: dict, kyverno: str, tmp: Path) -> tuple[dic
 
 
 @pytest.fixture(scope="module")
-def app_pods(layers, helm_template, tmp_path_factory) -> list[dict]:
+def rendered_app(helm_template, tmp_path_factory) -> list[dict]:
     values_file = _render_app(tmp_path_factory.mktemp("data-images"))
     values = yaml.safe_load(values_file.read_text())
-    namespace = f"{values['app']['project']}-staging"
-    rendered = helm_template(values_file, release=values["app"]["name"], namespace=namespace)
+    rendered = helm_template(values_file, release=values["app"]["name"], namespace=f"{values['app']['project']}-staging")
     assert {o["kind"] for o in rendered} >= {"Cluster", "RabbitmqCluster"}, "the chart rendered no database or broker"
-    return operator_pods(rendered, layers["platform"], namespace)
+    return rendered
+
+
+@pytest.fixture(scope="module")
+def app_pods(rendered_app, layers) -> list[dict]:
+    return operator_pods(rendered_app, layers["platform"], "webshop-staging")
+
+
+def test_database_and_broker_name_the_project_pull_secret(rendered_app, layers):
+    """The mirror is private: the operators' pods pull with the pull secret the project puts in its namespaces."""
+    secrets = {o["metadata"]["name"] for o in layers["projects"]
+               if o["kind"] in ("Secret", "ExternalSecret") and o["metadata"].get("namespace") == "webshop-staging"}
+    for obj in rendered_app:
+        if obj["kind"] in ("Cluster", "RabbitmqCluster"):
+            names = [s["name"] for s in obj["spec"].get("imagePullSecrets") or []]
+            assert names and set(names) <= secrets, (obj["kind"], names, sorted(secrets))
 
 
 def test_database_and_broker_pods_name_only_platform_harbor_images(app_pods, layers):
