@@ -319,10 +319,14 @@ class Harbor(PlatformService):
             opts=api,
         )
         harbor.InterrogationServices(f"{name}-scan-policy", vulnerability_scan_policy="Daily", opts=api)
+        # Public for pulls: it holds only mirrors of public upstream images (platform/images.yaml),
+        # which database and broker pods in every project namespace pull without a credential of
+        # that project's (a project robot reads its own Harbor project only). Pushing and signing
+        # stay with the platform's robots.
         library = harbor.Project(
             f"{name}-project-library",
             name=LIBRARY,
-            public=False,
+            public=True,
             vulnerability_scanning=True,
             deployment_security=args.prevent_vulnerable,
             opts=api,
