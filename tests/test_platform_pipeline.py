@@ -121,7 +121,7 @@ def test_publish_chart_pushes_and_signs_the_pushed_digest(tmp_path):
     stubs.mkdir()
     answers = {
         "vault": 'case "$*" in *login*) echo hvs.platform;; *username*) echo "robot\\$platform-ci";; *) echo secret;; esac',
-        "helm": 'case "$1" in show) exit 1;; push) echo "Pushed: harbor.x/platform/platform-app:0.1.0"; '
+        "helm": 'case "$1" in registry) cat >/dev/null;; show) exit 1;; push) echo "Pushed: harbor.x/platform/platform-app:0.1.0"; '
                 'echo "Digest: sha256:1234";; package) touch "$4/platform-app-0.1.0.tgz";; esac',
         "docker": 'cat >/dev/null', "cosign": ':',
     }
@@ -142,3 +142,77 @@ def test_publish_chart_pushes_and_signs_the_pushed_digest(tmp_path):
     sign = next(c for c in calls if c.startswith("cosign sign"))
     assert "--key hashivault://cosign" in sign and "TRANSIT=transit" in sign
     assert "harbor.lab.idp.internal/platform/platform-app@sha256:1234" in sign, "signed by the digest helm pushed"
+
+
+def _stub_tools(stubs: Path, log: Path, answers: dict[str, str]) -> None:
+    stubs.mkdir()
+    for tool, body in answers.items():
+        (stubs / tool).write_text(f'#!/usr/bin/env bash\necho "{tool} $* TRANSIT=${{TRANSIT_SECRET_ENGINE_PATH:-}}" >> "{log}"\n{body}\n')
+        (stubs / tool).chmod(0o755)
+
+
+def test_release_tags_publish_the_portal_as_the_platform_robot():
+    """The tag step runs publish-portal.sh with the step's OIDC token, never the Harbor admin."""
+    step = yaml.safe_load(PIPELINE.read_text())["pipelines"]["tags"]["v*"][0]["step"]
+    assert step.get("oidc") is True, "the script logs in to Vault with the step's OIDC token"
+    script = "\n".join(step["script"])
+    assert "pipelines/platform/scripts/publish-portal.sh" in script
+    assert script.index("make portal") < script.index("publish-portal.sh"), "the site is built before the image"
+    for admin in ("harborPassword", "harborUsername", "docker login", ":latest"):
+        assert admin not in script, admin
+
+
+def test_publish_portal_builds_on_the_pinned_mirror_pushes_and_signs_the_digest(tmp_path):
+    """publish-portal.sh with vault, docker, helm and cosign stubbed at the command boundary; the
+    repository is linked in, with a built site/ of its own."""
+    import os
+    import sys
+
+    from components.platform.harbor import mirrored_images
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for part in ("components", "platform", "pipelines"):
+        (repo / part).symlink_to(REPO / part)
+    (repo / "site").mkdir()
+    (repo / "site" / "index.html").write_text("<html></html>")
+    stubs, log = tmp_path / "stubs", tmp_path / "calls.log"
+    _stub_tools(stubs, log, {
+        "vault": 'case "$*" in *login*) echo hvs.platform;; *username*) echo "robot\\$platform-ci";; *) echo secret;; esac',
+        "docker": 'case "$1" in login) cat >/dev/null;; inspect) echo "harbor.lab.idp.internal/platform/portal@sha256:5678";; esac',
+        "helm": 'cat >/dev/null', "cosign": ':',
+    })
+    env = {**os.environ, "PATH": f"{stubs}:{Path(sys.executable).parent}:{os.environ['PATH']}",
+           "IDP_DOMAIN": "lab.idp.internal", "VAULT_ADDR": "https://vault.lab.idp.internal",
+           "BITBUCKET_STEP_OIDC_TOKEN": "oidc", "BITBUCKET_TAG": "v1.4.0"}
+    script = repo / "pipelines" / "platform" / "scripts" / "publish-portal.sh"
+    result = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    calls = log.read_text().splitlines()
+    assert any(c.startswith("vault write -field=token auth/bitbucket/login role=platform-ci") for c in calls)
+    assert any(c.startswith("vault kv get -field=password secret/platform/harbor-ci") for c in calls)
+    login = next(c for c in calls if c.startswith("docker login"))
+    assert "--username robot$platform-ci" in login, "the platform robot, not the Harbor admin"
+    build = next(c for c in calls if c.startswith("docker build"))
+    pinned = [i.tag for i in mirrored_images() if i.repository == "nginxinc/nginx-unprivileged"]
+    assert len(pinned) == 1 and pinned[0] != "latest", "platform/images.yaml pins the portal's base once"
+    assert f"BASE=harbor.lab.idp.internal/library/nginx-unprivileged:{pinned[0]}" in build
+    assert "-t harbor.lab.idp.internal/platform/portal:1.4.0" in build and "portal.Containerfile" in build
+    assert any(c.startswith("docker push harbor.lab.idp.internal/platform/portal:1.4.0") for c in calls)
+    sign = next(c for c in calls if c.startswith("cosign sign"))
+    assert "--key hashivault://cosign" in sign and "TRANSIT=transit" in sign
+    assert "harbor.lab.idp.internal/platform/portal@sha256:5678" in sign, "signed by the pushed digest"
+
+
+def test_publish_portal_refuses_to_run_without_a_built_site_or_a_version(tmp_path):
+    import os
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "pipelines").symlink_to(REPO / "pipelines")
+    script = repo / "pipelines" / "platform" / "scripts" / "publish-portal.sh"
+    env = {k: v for k, v in os.environ.items() if k not in ("BITBUCKET_TAG", "PORTAL_VERSION")}
+    result = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "BITBUCKET_TAG" in result.stderr
+    result = subprocess.run(["bash", str(script)], env={**env, "BITBUCKET_TAG": "v1.4.0"}, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "run make portal" in result.stderr

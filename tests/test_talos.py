@@ -105,3 +105,23 @@ def test_program_sends_the_patches_for_every_node(lab_config, render, schemas):
             assert not schemas.validate_talos(yaml.safe_load(text)), (node, text)
     requested = {args["machineType"] for token, args in result.calls if token.endswith("getConfiguration:getConfiguration") and "machineType" in args}
     assert requested == {"controlplane", "worker"}
+
+
+def test_network_policies_are_enforced_by_flannel_on_every_node(cluster, schemas):
+    """Flannel alone ignores NetworkPolicies; Talos' kube-network-policies enforces them."""
+    assert cluster.network_policies is True, "on by default"
+    for node in cluster.nodes:
+        doc = dict(node_patches(cluster, node))["network-policies"]
+        assert not schemas.validate_talos(doc), node.name
+        cni = doc["cluster"]["network"]["cni"]
+        assert cni == {"name": "flannel", "flannel": {"kubeNetworkPoliciesEnabled": True}}
+    assert schemas.validate_talos({"cluster": {"network": {"cni": {"name": "flannel", "flannel": {"kubeNetworkPolicies": True}}}}})
+
+
+def test_network_policies_can_be_switched_off(lab_config):
+    lab_config["idp:vms"]["cluster"]["networkPolicies"] = False
+    cluster = TalosClusterArgs.model_validate(lab_config["idp:vms"]["cluster"])
+    for node in cluster.nodes:
+        docs = dict(node_patches(cluster, node))
+        assert "network-policies" not in docs
+        assert not any("network" in doc.get("cluster", {}) for doc in docs.values()), "no other patch touches the CNI"

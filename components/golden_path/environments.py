@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Literal
 
+from components.golden_path import chart
 from components.tenant.labels import pull_secret_name
 
 Env = Literal["staging", "production", "preview"]
@@ -47,9 +48,25 @@ def apply(values: dict[str, Any], env: Env, *, image_tag: str, registry: str, pr
         image["registry"] = registry
         # The platform Harbor is private; the tenant project puts this pull secret in its namespaces.
         out.setdefault("imagePullSecrets", [pull_secret_name(out["app"]["project"])])
+    _mirrored_data_images(out, registry)
     if env == "preview":
         _preview(out)
     return out
+
+
+def _mirrored_data_images(values: dict[str, Any], registry: str) -> None:
+    """The database and broker images from the platform Harbor's mirror, unless the team chose its own.
+
+    Project namespaces admit only images from the platform Harbor; the chart's defaults name the
+    upstream images (so the chart stays usable alone), which Harbor mirrors into `library`
+    (platform/images.yaml, components/platform/harbor.py)."""
+    from components.platform.harbor import mirror_reference  # only apps with a database or broker need it
+
+    defaults = chart.defaults()
+    for key, field in (("database", "imageName"), ("rabbitmq", "image")):
+        section = values.get(key)
+        if isinstance(section, dict) and section.get("enabled") and not section.get(field):
+            section[field] = mirror_reference(defaults[key][field], registry)
 
 
 def _preview(values: dict[str, Any]) -> None:

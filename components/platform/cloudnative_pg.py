@@ -53,13 +53,24 @@ class CloudNativePgArgs(DeliveryArgs):
         description="pull the operator, plugin and sidecar images from this registry path (the Harbor mirror, "
         "e.g. harbor.<domain>/library) instead of ghcr.io; project namespaces admit only Harbor images",
     )
+    project_image_registry: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)*$",
+        description="registry path of the images the operator and the plugin put into database pods (the "
+        "`bootstrap-controller` init container, the Barman Cloud sidecar), e.g. harbor.<domain>/library; the "
+        "operator and plugin themselves keep pulling from `image_registry` (default ghcr.io), so their first "
+        "install never waits for Harbor's mirror replication. Defaults to `image_registry`.",
+    )
 
 
-def _image(args: CloudNativePgArgs, image: str) -> tuple[str, str, str]:
-    """(registry, repository, tag), from the mirror when configured (Harbor flattens to `library/<name>`)."""
+def _image(args: CloudNativePgArgs, image: str, *, in_projects: bool = False) -> tuple[str, str, str]:
+    """(registry, repository, tag), from the mirror when configured (Harbor flattens to `library/<name>`).
+
+    `in_projects`: the image runs in database pods of project namespaces (`project_image_registry`)."""
     registry, repository, tag = _split(image)
-    if args.image_registry:
-        head, _, path = args.image_registry.partition("/")
+    mirror = (args.project_image_registry or args.image_registry) if in_projects else args.image_registry
+    if mirror:
+        head, _, path = mirror.partition("/")
         return head, "/".join(p for p in (path, repository.rsplit("/", 1)[-1]) if p), tag
     return registry, repository, tag
 
@@ -67,19 +78,36 @@ def _image(args: CloudNativePgArgs, image: str) -> tuple[str, str, str]:
 def operator_values(args: CloudNativePgArgs) -> dict:
     """Keys as in cloudnative-pg/charts `charts/cloudnative-pg/values.yaml` at cloudnative-pg-v0.29.0."""
     registry, repository, tag = _image(args, OPERATOR_IMAGE)
-    return {
+    values: dict = {
         "replicaCount": args.replicas,
         "image": {"repository": f"{registry}/{repository}", "tag": tag},
         "crds": {"create": True},
         "resources": args.resources.to_k8s(),
         "monitoring": {"podMonitorEnabled": False, "grafanaDashboard": {"create": False}},
     }
+    if bootstrap_image(args) != f"{registry}/{repository}:{tag}":
+        # The operator reads OPERATOR_IMAGE_NAME (the image of every instance's `bootstrap-controller`
+        # init container) from its ConfigMap `cnpg-controller-manager-config` before its environment.
+        values["config"] = {"data": {"OPERATOR_IMAGE_NAME": bootstrap_image(args)}}
+    return values
+
+
+def bootstrap_image(args: CloudNativePgArgs) -> str:
+    """The operator image as database pods run it (init container `bootstrap-controller`)."""
+    registry, repository, tag = _image(args, OPERATOR_IMAGE, in_projects=True)
+    return f"{registry}/{repository}:{tag}"
+
+
+def sidecar_image(args: CloudNativePgArgs) -> str:
+    """The Barman Cloud sidecar as database pods run it (container `plugin-barman-cloud`)."""
+    registry, repository, tag = _image(args, SIDECAR_IMAGE, in_projects=True)
+    return f"{registry}/{repository}:{tag}"
 
 
 def plugin_values(args: CloudNativePgArgs) -> dict:
     """Keys as in `charts/plugin-barman-cloud/values.yaml` at plugin-barman-cloud-v0.7.0."""
     registry, repository, tag = _image(args, PLUGIN_IMAGE)
-    sidecar_registry, sidecar_repository, sidecar_tag = _image(args, SIDECAR_IMAGE)
+    sidecar_registry, sidecar_repository, sidecar_tag = _image(args, SIDECAR_IMAGE, in_projects=True)
     return {
         "image": {"registry": registry, "repository": repository, "tag": tag},
         "sidecarImage": {"registry": sidecar_registry, "repository": sidecar_repository, "tag": sidecar_tag},

@@ -112,6 +112,25 @@ def harbor_reference(image: MirroredImage, host: str) -> str:
     return f"{host}/{LIBRARY}/{image.repository.rsplit('/', 1)[-1]}:{image.tag}"
 
 
+def normalize_reference(reference: str) -> str:
+    """`rabbitmq:4.2.6` -> `docker.io/library/rabbitmq:4.2.6`, as a container runtime resolves it."""
+    first, _, rest = reference.partition("/")
+    if not rest:
+        return f"docker.io/library/{reference}"
+    if "." not in first and ":" not in first and first != "localhost":
+        return f"docker.io/{reference}"
+    return reference
+
+
+def mirror_reference(reference: str, host: str, path: Path = IMAGES_FILE) -> str:
+    """Where Harbor `host` serves the upstream image `reference`; ValueError when it is not mirrored."""
+    wanted = normalize_reference(reference)
+    for image in mirrored_images(path):
+        if f"{image.registry}/{image.repository}:{image.tag}" == wanted:
+            return harbor_reference(image, host)
+    raise ValueError(f"{reference!r} is not in the Harbor mirror list {path.name}")
+
+
 def mirrored_images(path: Path = IMAGES_FILE) -> list[MirroredImage]:
     """The mirror list, validated."""
     data = yaml.safe_load(path.read_text()) or {}
@@ -300,10 +319,14 @@ class Harbor(PlatformService):
             opts=api,
         )
         harbor.InterrogationServices(f"{name}-scan-policy", vulnerability_scan_policy="Daily", opts=api)
+        # Public for pulls: it holds only mirrors of public upstream images (platform/images.yaml),
+        # which database and broker pods in every project namespace pull without a credential of
+        # that project's (a project robot reads its own Harbor project only). Pushing and signing
+        # stay with the platform's robots.
         library = harbor.Project(
             f"{name}-project-library",
             name=LIBRARY,
-            public=False,
+            public=True,
             vulnerability_scanning=True,
             deployment_security=args.prevent_vulnerable,
             opts=api,

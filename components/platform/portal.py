@@ -1,7 +1,7 @@
 """Portal: the developer portal (the MkDocs site `make portal` builds) served inside the platform.
 
-A small static-site deployment: an nginx image that carries the built `site/`, pushed to the
-platform's Harbor project (`pipelines/platform/portal.Containerfile`), run as non-root with a
+A small static-site deployment: an unprivileged nginx image that carries the built `site/`, pushed
+to the platform's Harbor project (`pipelines/platform/scripts/publish-portal.sh`), run as non-root with a
 read-only root filesystem, behind Traefik at `https://portal.<domain>/` with a `platform-ca`
 certificate. It has no chart: Pulumi declares the Namespace, Deployment, Service, Certificate and
 Ingress itself. Off by default (`idp:platform.portal.enabled`), because the image must be built and
@@ -17,6 +17,7 @@ from pydantic import Field, field_validator
 from components.model import Fqdn, K8sName, Model, Resources
 from components.platform.cert_manager import ingress_certificate
 from components.platform.chart import IngressTls, ServiceArgs, standard_labels
+from components.platform.harbor import IMAGES_FILE, harbor_reference, mirrored_images
 from components.platform.service import PlatformContext, PlatformService
 from components.platform.traefik import INGRESS_CLASS, TLS_ROUTER_ANNOTATIONS
 
@@ -24,8 +25,26 @@ NAMESPACE = "portal"
 NAME = "portal"
 PORT = 8080
 TLS_SECRET = "portal-tls"
-WRITABLE = {"tmp": "/tmp", "run": "/var/run", "cache": "/var/cache/nginx", "lib": "/var/lib/nginx"}
-"""nginx writes its pid, temp files and cache here; everything else is read-only."""
+BASE_IMAGE = "docker.io/nginxinc/nginx-unprivileged"
+"""The portal image's base (`pipelines/platform/portal.Containerfile`), at the exact tag Harbor
+mirrors into `library` (platform/images.yaml): nginx built to run unprivileged, as user and group
+101, listening on 8080, with its pid and temp files under /tmp."""
+NGINX_UID = 101
+"""The user and group the base image runs nginx as; the Deployment runs the same, so files the
+image owns stay readable."""
+WRITABLE = {"tmp": "/tmp", "cache": "/var/cache/nginx"}
+"""nginx writes its pid and temp files (/tmp) and its cache here; everything else is read-only."""
+
+
+def base_image(registry_host: str) -> str:
+    """The base the portal image is built on: Harbor's mirror of `BASE_IMAGE` at the one exact tag
+    platform/images.yaml lists (`pipelines/platform/scripts/publish-portal.sh` asks for it here)."""
+    registry, _, repository = BASE_IMAGE.partition("/")
+    mirrored = [i for i in mirrored_images() if (i.registry, i.repository) == (registry, repository)]
+    if len(mirrored) != 1 or mirrored[0].tag == "latest":
+        tags = [i.tag for i in mirrored]
+        raise ValueError(f"{IMAGES_FILE.name}: the portal needs {BASE_IMAGE} listed once at an exact tag, found {tags}")
+    return harbor_reference(mirrored[0], registry_host)
 
 
 class PortalImage(Model):
@@ -60,11 +79,11 @@ def portal_labels(args: PortalArgs) -> dict[str, str]:
 
 
 def pod_spec(args: PortalArgs, image: str) -> dict:
-    """nginx as a non-root user on port 8080, read-only root filesystem, probes on `/`."""
+    """nginx as the base image's non-root user on port 8080, read-only root filesystem, probes on `/`."""
     probe = {"httpGet": {"path": "/", "port": "http"}, "periodSeconds": 10}
     spec = {
         "automountServiceAccountToken": False,
-        "securityContext": {"runAsNonRoot": True, "runAsUser": 65532, "runAsGroup": 65532, "seccompProfile": {"type": "RuntimeDefault"}},
+        "securityContext": {"runAsNonRoot": True, "runAsUser": NGINX_UID, "runAsGroup": NGINX_UID, "seccompProfile": {"type": "RuntimeDefault"}},
         "containers": [
             {
                 "name": NAME,

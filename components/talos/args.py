@@ -137,6 +137,14 @@ class TalosClusterArgs(Model):
     control_plane_metrics: bool = Field(
         True, description="bind controller-manager, scheduler and etcd metrics to the node address so vmagent can scrape them"
     )
+    network_policies: bool = Field(
+        True,
+        description=(
+            "deploy kube-network-policies with Talos' Flannel (cluster.network.cni.flannel.kubeNetworkPoliciesEnabled): "
+            "Flannel alone ignores NetworkPolicies, and tenant isolation (default deny, project ingress, "
+            "database and broker egress) rests on them"
+        ),
+    )
     protect: bool = True
 
     @model_validator(mode="before")

@@ -31,6 +31,17 @@ def kube_proxy(args: TalosClusterArgs) -> dict:
     return {"cluster": {"proxy": proxy}}
 
 
+def network_policies() -> dict:
+    """Enforce Kubernetes NetworkPolicies: Talos deploys kube-network-policies alongside Flannel.
+
+    Flannel on its own routes pod traffic but ignores NetworkPolicies, so the tenant default-deny,
+    project ingress and database/broker egress policies would be accepted and never applied. The
+    CNI stays Talos' built-in Flannel (`name: flannel`, no manifest URLs); every node carries the
+    same cluster network section.
+    """
+    return {"cluster": {"network": {"cni": {"name": "flannel", "flannel": {"kubeNetworkPoliciesEnabled": True}}}}}
+
+
 def kernel_modules() -> dict:
     """Modules Longhorn needs: nbd and iscsi_tcp for volumes, configfs for the iSCSI target."""
     return {"machine": {"kernel": {"modules": [{"name": m} for m in KERNEL_MODULES]}}}
@@ -213,6 +224,8 @@ def node_patches(args: TalosClusterArgs, node: NodeArgs) -> list[tuple[str, dict
         ("static-address", lambda: static_address(args, node)),
         ("resolvers", lambda: resolvers(args)),
     ]
+    if args.network_policies:
+        common.append(("network-policies", network_policies))
     control_plane: list[tuple[str, Callable[[], dict]]] = [
         ("scheduling-on-control-planes", lambda: scheduling_on_control_planes(args)),
         ("audit-policy", audit_policy),

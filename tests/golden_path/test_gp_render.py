@@ -128,8 +128,26 @@ def test_score_outputs_become_secret_references_not_values() -> None:
 def test_values_yaml_passes_through_with_environment_inputs() -> None:
     source = yaml.safe_load((REPO / "examples" / "billing-values" / "values.yaml").read_text())
     values = _render(REPO / "examples" / "billing-values" / "values.yaml", "staging").values
-    assert values["strategy"] == source["strategy"] and values["database"] == source["database"]
+    assert values["strategy"] == source["strategy"]
+    # Passed through, plus the one environment input a database gets: its image from the Harbor mirror.
+    assert "imageName" not in source["database"]
+    assert values["database"] == {**source["database"], "imageName": "harbor.lab.idp.internal/library/postgresql:17.8-standard-trixie"}
     assert values["ingress"]["host"] == "billing-staging.apps.lab.idp.internal"
+
+
+def test_database_and_broker_images_come_from_the_harbor_mirror_unless_chosen() -> None:
+    from components.golden_path import environments
+
+    base = {"app": {"name": "a", "team": "t", "project": "webshop"}, "image": {"repository": "webshop/a"},
+            "database": {"enabled": True}, "rabbitmq": {"enabled": True}}
+    values = environments.apply(base, "staging", image_tag="abc1234", registry="harbor.example.test")
+    assert values["database"]["imageName"] == "harbor.example.test/library/postgresql:17.8-standard-trixie"
+    assert values["rabbitmq"]["image"] == "harbor.example.test/library/rabbitmq:4.2.6-management"
+    chosen = {**base, "database": {"enabled": True, "imageName": "harbor.example.test/library/postgresql:16.9"},
+              "rabbitmq": {"enabled": False}}
+    values = environments.apply(chosen, "staging", image_tag="abc1234", registry="harbor.example.test")
+    assert values["database"]["imageName"] == "harbor.example.test/library/postgresql:16.9"
+    assert "image" not in values["rabbitmq"]
 
 
 # --- the command line ---------------------------------------------------------------------

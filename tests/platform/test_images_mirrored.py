@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from components.platform.cloudnative_pg import IMAGES as CNPG_IMAGES
-from components.platform.harbor import mirrored_images
+from components.platform.harbor import harbor_reference, mirrored_images, normalize_reference
 from components.platform.rabbitmq_operator import DEFAULT_RABBITMQ_IMAGE, RabbitMqOperatorArgs
 from tests.platform.helpers import RELEASE, APPLICATION, mask
 
@@ -17,14 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "charts" / "platform-app"
 
 
-def normalize(reference: str) -> str:
-    """`rabbitmq:4.2.6` -> `docker.io/library/rabbitmq:4.2.6`, as a container runtime resolves it."""
-    first, _, rest = reference.partition("/")
-    if not rest:
-        return f"docker.io/library/{reference}"
-    if "." not in first and ":" not in first and first != "localhost":
-        return f"docker.io/{reference}"
-    return reference
+normalize = normalize_reference
 
 
 def mirror() -> set[str]:
@@ -67,18 +60,41 @@ def test_operator_images_are_mirrored():
     assert unmirrored(images) == []
 
 
-def test_rendered_operator_images_are_the_mirrored_ones(lab):
-    """The lab's operator and plugin values name exactly the images the mirror list carries."""
+def _lab_cnpg_values(lab) -> tuple[dict, dict]:
     by_name = {r.name: r for r in lab.resources if r.type in (RELEASE, APPLICATION)}
     values = lambda name: mask(by_name[name].inputs)["spec"]["source"]["helm"]["valuesObject"]  # noqa: E731
-    operator = values("cloudnative-pg-chart-application")["image"]
-    plugin = values("cloudnative-pg-plugin-chart-application")
+    return values("cloudnative-pg-chart-application"), values("cloudnative-pg-plugin-chart-application")
+
+
+def test_rendered_operator_images_are_the_mirrored_ones(lab):
+    """The lab's operator and plugin run upstream images Harbor mirrors (no wait for the mirror on
+    the first install); what they put into database pods is the Harbor copy of a mirrored image."""
+    operator, plugin = _lab_cnpg_values(lab)
     rendered = {
-        "operator": f"{operator['repository']}:{operator['tag']}",
+        "operator": f"{operator['image']['repository']}:{operator['image']['tag']}",
         "plugin": f"{plugin['image']['registry']}/{plugin['image']['repository']}:{plugin['image']['tag']}",
-        "sidecar": f"{plugin['sidecarImage']['registry']}/{plugin['sidecarImage']['repository']}:{plugin['sidecarImage']['tag']}",
     }
     assert unmirrored(rendered) == []
+    sidecar = plugin["sidecarImage"]
+    in_pods = {
+        "bootstrap-controller": operator["config"]["data"]["OPERATOR_IMAGE_NAME"],
+        "plugin-barman-cloud": f"{sidecar['registry']}/{sidecar['repository']}:{sidecar['tag']}",
+    }
+    harbor = {harbor_reference(i, "harbor.lab.idp.internal") for i in mirrored_images()}
+    assert {k: v for k, v in in_pods.items() if v not in harbor} == {}
+
+
+def test_project_image_registry_moves_only_what_database_pods_run():
+    from components.platform.cloudnative_pg import CloudNativePgArgs, bootstrap_image, operator_values, plugin_values
+
+    args = CloudNativePgArgs(project_image_registry="harbor.example.test/library")
+    assert operator_values(args)["image"]["repository"] == "ghcr.io/cloudnative-pg/cloudnative-pg"
+    assert operator_values(args)["config"]["data"]["OPERATOR_IMAGE_NAME"] == "harbor.example.test/library/cloudnative-pg:1.30.0"
+    assert bootstrap_image(args) == "harbor.example.test/library/cloudnative-pg:1.30.0"
+    assert plugin_values(args)["image"]["registry"] == "ghcr.io"
+    assert plugin_values(args)["sidecarImage"]["registry"] == "harbor.example.test"
+    # Without either setting the operator injects its own image: no ConfigMap override.
+    assert "config" not in operator_values(CloudNativePgArgs())
 
 
 def test_an_unmirrored_image_is_reported():

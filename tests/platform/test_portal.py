@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import re
+from pathlib import Path
 
+import pytest
+import yaml
+
+from components.platform import portal
+from components.platform.harbor import MirroredImage
 from idpctl.render_cmd import kubernetes_objects
 from stacks.config import ConfigError, load_environment
 from tests.platform.helpers import children, lab_config, obj, render_platform, waits_for
@@ -41,6 +47,7 @@ def test_runs_restricted_with_limits(lab):
     assert container["resources"]["requests"] and container["resources"]["limits"]["memory"]
     mounted = {m["mountPath"] for m in container["volumeMounts"]}
     assert "/tmp" in mounted and "/var/cache/nginx" in mounted
+    assert (pod["securityContext"]["runAsUser"], pod["securityContext"]["runAsGroup"]) == (101, 101), "nginx-unprivileged's user"
     assert obj(lab, "Namespace", "portal")["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
@@ -84,3 +91,31 @@ def test_needs_harbor():
     config["idp:platform"]["harbor"]["enabled"] = False
     with pytest.raises(ConfigError, match=r"idp:platform.portal.enabled: needs platform.harbor.enabled"):
         load_environment("lab", config, set())
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_the_image_built_is_the_one_the_deployment_is_made_for(lab):
+    """The Containerfile takes its base from the publish script (no unpinned default) and runs as the
+    user the Deployment sets; the base is an exact tag Harbor mirrors."""
+    containerfile = (REPO / "pipelines" / "platform" / "portal.Containerfile").read_text()
+    instructions = [line for line in containerfile.splitlines() if line and not line.startswith("#")]
+    assert "ARG BASE" in instructions and "FROM ${BASE}" in instructions, "BASE comes from publish-portal.sh, no default"
+    pod = obj(lab, "Deployment", "portal", "portal")["spec"]["template"]["spec"]
+    user = f"{int(pod['securityContext']['runAsUser'])}:{int(pod['securityContext']['runAsGroup'])}"
+    assert f"USER {user}" in instructions
+    assert f"EXPOSE {int(pod['containers'][0]['ports'][0]['containerPort'])}" in instructions
+    listed = yaml.safe_load((REPO / "platform" / "images.yaml").read_text())["images"]
+    bases = [ref for ref in listed if ref.startswith("docker.io/nginxinc/nginx-unprivileged:")]
+    assert len(bases) == 1 and re.search(r":\d+\.\d+\.\d+", bases[0]), f"one exact nginx-unprivileged tag: {bases}"
+    tag = bases[0].rsplit(":", 1)[1]
+    assert portal.base_image("harbor.lab.idp.internal") == f"harbor.lab.idp.internal/library/nginx-unprivileged:{tag}"
+
+
+@pytest.mark.parametrize("tags", [[], ["latest"], ["1.29.8-alpine", "1.29.7-alpine"]])
+def test_a_base_image_not_pinned_once_in_the_mirror_list_is_refused(monkeypatch, tags):
+    images = [MirroredImage(registry="docker.io", repository="nginxinc/nginx-unprivileged", tag=t) for t in tags]
+    monkeypatch.setattr(portal, "mirrored_images", lambda: images)
+    with pytest.raises(ValueError, match=r"images.yaml: the portal needs docker.io/nginxinc/nginx-unprivileged listed once at an exact tag"):
+        portal.base_image("harbor.lab.idp.internal")
