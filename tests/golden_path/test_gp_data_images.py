@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -28,6 +27,7 @@ import yaml
 from click.testing import CliRunner
 
 from idpctl.cli import cli
+from kyverno_cli import kyverno_apply, trust_loopback
 from idpctl.render_cmd import kubernetes_objects
 from idpctl.runtime import mask, run_layers
 
@@ -139,34 +139,16 @@ def _admit(pods: list[dict], layers: dict, kyverno: str, tmp: Path) -> tuple[dic
     with RegistryServer(Registry()) as reg:
         swap = lambda value: yaml.safe_load(yaml.safe_dump(value).replace(harbor, reg.host))  # noqa: E731
         policy = swap(policy)
-        for rule in policy["spec"]["rules"]:
-            for verify in rule.get("verifyImages") or []:
-                verify.pop("imageRegistryCredentials", None)  # the loopback registry is anonymous
-                for attestor in verify.get("attestors", []):
-                    for entry in attestor["entries"]:
-                        entry["keys"]["publicKeys"] = keys.public_pem
+        policy = trust_loopback(policy, keys.public_pem)
         pods = swap(pods)
         # Every Harbor image the pods name is there and signed, as sign-mirrored.sh leaves the mirror.
         for image in _images(pods):
             if image.startswith(f"{reg.host}/"):
                 repository, _, tag = image.removeprefix(f"{reg.host}/").rpartition(":")
                 reg.sign(repository, reg.add_image(repository, tag), keys)
-        (tmp / "policies.yaml").write_text(yaml.safe_dump(policy))
-        (tmp / "resources.yaml").write_text(yaml.safe_dump_all([namespace, *pods]))
-        (tmp / "values.yaml").write_text(yaml.safe_dump({
-            "apiVersion": "cli.kyverno.io/v1alpha1", "kind": "Value", "metadata": {"name": "namespaces"},
-            "namespaceSelector": [{"name": namespace_name, "labels": namespace["metadata"]["labels"]}],
-        }))
-        proc = subprocess.run(
-            [kyverno, "apply", str(tmp / "policies.yaml"), "--resource", str(tmp / "resources.yaml"),
-             "--values-file", str(tmp / "values.yaml"), "--remove-color"],
-            capture_output=True, text=True, timeout=300,
-        )
+        summary, output = kyverno_apply(kyverno, tmp, [policy], namespace, pods)
         requests = list(reg.requests)
-    output = proc.stdout + proc.stderr
-    counts = re.search(r"pass: (\d+), fail: (\d+), warn: (\d+), error: (\d+), skip: (\d+)", output)
-    assert counts, output
-    return dict(zip(("pass", "fail", "warn", "error", "skip"), map(int, counts.groups()))), output, requests
+    return summary, output, requests
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,6 @@ Each joint has a negative case below: break it and the chain reports exactly tha
 from __future__ import annotations
 
 import copy
-import re
 import fnmatch
 import json
 import os
@@ -37,6 +36,7 @@ import pytest
 import yaml
 
 import argo_eval
+from kyverno_cli import kyverno_apply, trust_loopback
 import vault_acl
 from components.golden_path import layout
 from idpctl.render_cmd import kubernetes_objects
@@ -570,13 +570,7 @@ def _admit(chain: Chain, kyverno: str, helm_template: Callable, tmp: Path, *, si
         policies = []
         for policy in [o for o in chain.objects() if o["kind"] == "ClusterPolicy"]:
             policy = _with_registry(policy, harbor, reg.host)
-            for rule in policy["spec"]["rules"]:
-                for verify in rule.get("verifyImages") or []:
-                    verify.pop("imageRegistryCredentials", None)  # the loopback registry is anonymous
-                    for attestor in verify.get("attestors", []):
-                        for entry in attestor["entries"]:
-                            entry["keys"]["publicKeys"] = keys.public_pem
-            policies.append(policy)
+            policies.append(trust_loopback(policy, keys.public_pem))
         pods = _with_registry(pods, harbor, image_registry or reg.host)
         workloads = [{**o, "metadata": {**o["metadata"], "namespace": namespace_name}}
                      for o in rendered if o["kind"] in WORKLOADS]
@@ -585,22 +579,8 @@ def _admit(chain: Chain, kyverno: str, helm_template: Callable, tmp: Path, *, si
         # one (nil secret lister); the loopback registry is anonymous, and that the pull secret
         # exists is its own joint (test_the_chain_holds, "no pull secret").
         pods, workloads = _without_pull_secrets(pods), _without_pull_secrets(workloads)
-        (tmp / "policies.yaml").write_text(yaml.safe_dump_all(policies))
-        (tmp / "resources.yaml").write_text(yaml.safe_dump_all([namespace, *workloads, *pods]))
-        (tmp / "values.yaml").write_text(yaml.safe_dump({
-            "apiVersion": "cli.kyverno.io/v1alpha1", "kind": "Value", "metadata": {"name": "namespaces"},
-            "namespaceSelector": [{"name": namespace_name, "labels": namespace["metadata"]["labels"]}],
-        }))
-        proc = subprocess.run(
-            [kyverno, "apply", str(tmp / "policies.yaml"), "--resource", str(tmp / "resources.yaml"),
-             "--values-file", str(tmp / "values.yaml"), "--remove-color"],
-            capture_output=True, text=True, timeout=300,
-        )
+        summary, output = kyverno_apply(kyverno, tmp, policies, namespace, [*workloads, *pods])
         requests = list(reg.requests)
-    output = proc.stdout + proc.stderr
-    counts = re.search(r"pass: (\d+), fail: (\d+), warn: (\d+), error: (\d+), skip: (\d+)", output)
-    assert counts, output
-    summary = dict(zip(("pass", "fail", "warn", "error", "skip"), map(int, counts.groups())))
     return Admission(summary, output, requests)
 
 
