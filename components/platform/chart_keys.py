@@ -108,6 +108,7 @@ CHECKED: dict[str, CheckedKeys] = {
         "cloudnative-pg/charts@cloudnative-pg-v0.29.0:charts/cloudnative-pg/values.yaml",
         frozenset(
             {
+                "config.data",  # the operator's ConfigMap, passed through whole (operator options)
                 "crds.create",
                 "image.repository",
                 "image.tag",

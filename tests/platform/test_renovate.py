@@ -127,7 +127,7 @@ def test_python_pins_are_seen_through_pyproject_and_the_lock():
 def test_every_tool_pinned_in_the_toolchain_script_is_seen_by_renovate():
     text = (REPO / "scripts" / "toolchain.sh").read_text()
     pinned = dict(re.findall(r"(?m)^([A-Z]+)_VERSION=(\S+)", text))
-    providers = re.findall(r'(?m)^\s*"[a-z]+\s+\S+\s+(\S+)\s+([0-9][^\s"]*)"', text)
+    providers = re.findall(r'(?m)^\s*"[a-z]+\s+\S+\s+(\S+)\s+([0-9][^\s"]*)\s+\S+"', text)
     assert len(pinned) >= 5 and len(providers) >= 8
     seen: dict[str, str] = {}
     for manager in _manager("scripts/toolchain"):
@@ -136,7 +136,7 @@ def test_every_tool_pinned_in_the_toolchain_script_is_seen_by_renovate():
                 seen[m.groupdict().get("depName") or manager["depNameTemplate"]] = m["currentValue"]
     assert len(seen) == len(pinned) + len(providers), seen
     assert sorted(seen.values()) == sorted([*pinned.values(), *(v for _, v in providers)])
-    assert seen["pulumi"] == pinned["PULUMI"] and seen["helm.sh/helm/v3"] == pinned["HELM"]
+    assert seen["pulumi"] == pinned["PULUMI"] and seen["helm.sh/helm/v4"] == pinned["HELM"]
 
 
 # Fields of the Kubernetes objects the chart's two security contexts become (core/v1).

@@ -58,7 +58,8 @@ def test_projects_follow_the_platform_switches(lab_config, disabled):
 
     config = copy.deepcopy(lab_config)
     # Vault's configuration and what reads secrets from it go with Vault (config validation says so).
-    switched = {"vault": ("vault", "vaultConfig", "externalSecrets", "cosign", "renovate"), "harbor": ("harbor",)}
+    # What lives in Harbor (the platform artifacts, the portal image) goes with Harbor.
+    switched = {"vault": ("vault", "vaultConfig", "externalSecrets", "cosign", "renovate"), "harbor": ("harbor", "artifacts", "portal")}
     for service in disabled:
         for key in switched[service]:
             config["idp:platform"].setdefault(key, {})["enabled"] = False
