@@ -60,11 +60,5 @@ def cli() -> None:
     """Validate, render and operate the idp platform from its environment files."""
 
 
-def _attach() -> None:
-    """Import and attach every sub-command now (for callers that invoke `cli` in-process)."""
-    for name in COMMANDS:
-        cli.get_command(click.Context(cli), name)
-
-
 def main() -> None:
     cli(prog_name="idpctl")

@@ -307,15 +307,3 @@ def _project_errors(env: EnvironmentConfig) -> list[tuple[str, str]]:
                 errors.append((where, f"namespace {namespace} of project {project.name} is reserved for the platform"))
     errors += project_isolation_errors(env.projects)
     return errors
-
-
-_MOVED = {"ConfigError", "SecretValue", "Environment", "split_config", "load_environment", "require_secrets"}
-
-
-def __getattr__(name: str) -> object:
-    """The loading half moved to `stacks/loading.py`; `from stacks.config import ConfigError` still works."""
-    if name in _MOVED:
-        from stacks import loading
-
-        return getattr(loading, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -162,9 +162,7 @@ def test_validate_command_prints_one_line_per_problem_and_exits_2(path: Path):
     from click.testing import CliRunner
 
     from idpctl.cli import cli
-    from idpctl.validate_cmd import validate as validate_command
 
-    cli.add_command(validate_command)
     result = CliRunner().invoke(cli, ["validate", "--config-file", str(path), "--env", "dev"])
     assert result.exit_code == 2, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)

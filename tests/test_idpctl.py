@@ -190,7 +190,6 @@ def test_a_policy_violation_makes_render_fail(tmp_path, monkeypatch):
     from idpctl.cli import cli
 
     monkeypatch.setattr(render_cmd, "scan", lambda results: ["lab-vms: some-rule: fix it"])
-    cli.add_command(render_cmd.render)
     result = CliRunner().invoke(
         cli, ["render", "--config-file", str(REPO / "Pulumi.lab.yaml"), "--env", "lab", "--layer", "vms", "--out", str(tmp_path / "o")]
     )

@@ -13,7 +13,7 @@ from components.platform.catalog import CATALOG
 from components.platform.chart import DeliveryArgs
 from idpctl.portal import GENERATED_MARKER, PAGES
 from idpctl.portal_services import URLS
-from stacks.config import ConfigError, load_environment
+from stacks.loading import ConfigError, load_environment
 from tests.docs.helpers import REPO, run
 
 LAB = yaml.safe_load((REPO / "Pulumi.lab.yaml").read_text())["config"]

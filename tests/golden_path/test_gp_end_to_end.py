@@ -39,6 +39,7 @@ import argo_eval
 from kyverno_cli import kyverno_apply, trust_loopback
 import vault_acl
 from components.golden_path import layout
+from tests.helm_values import helm_merge
 from idpctl.render_cmd import kubernetes_objects
 from idpctl.runtime import Registration, mask, run_layers, unwrap
 
@@ -279,7 +280,7 @@ def walk(chain: Chain) -> list[str]:
         ]
         if not synced:
             problems.append(f"pull secret: {pull} is not synced into {namespace}")
-    effective = _helm_merge(yaml.safe_load((CHART / "values.yaml").read_text()), values)
+    effective = helm_merge(yaml.safe_load((CHART / "values.yaml").read_text()), values)
     issuer = ((effective.get("ingress") or {}).get("tls") or {}).get("clusterIssuer")
     if issuer and _find(chain.platform, "ClusterIssuer", issuer) is None:
         problems.append(f"tls: ClusterIssuer {issuer} is not rendered")
@@ -287,18 +288,6 @@ def walk(chain: Chain) -> list[str]:
     problems += _ci_identity(chain, project, image, harbor_host)
     return problems
 
-
-def _helm_merge(base: dict, override: dict) -> dict:
-    """Helm's coalescing of a values file over the chart's defaults: maps merge, null removes."""
-    out = dict(base)
-    for key, value in override.items():
-        if value is None:
-            out.pop(key, None)
-        elif isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _helm_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 def _ci_identity(chain: Chain, project: str, image: dict, harbor_host: str) -> list[str]:

@@ -95,14 +95,7 @@ def test_deploy_promote_and_cleanup_commit_to_a_real_gitops_repository(tmp_path:
 
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
-    remote = tmp_path / "gitops.git"
-    _git("init", "--quiet", "--bare", "--initial-branch=main", str(remote))
-    seed = tmp_path / "seed"
-    _git("clone", "--quiet", str(remote), str(seed))
-    (seed / "README.md").write_text("gitops\n")
-    _git("add", "README.md", cwd=seed)
-    _git("-c", "user.name=t", "-c", "user.email=t@invalid", "commit", "--quiet", "-m", "init", cwd=seed)
-    _git("push", "--quiet", "origin", "HEAD:main", cwd=seed)
+    remote = _gitops_remote(tmp_path)
 
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "IDP_HOME": str(REPO),
            "GITOPS_REPO": f"file://{remote}", "IDP_DOMAIN": "lab.idp.internal"}

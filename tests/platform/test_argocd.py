@@ -8,7 +8,7 @@ import yaml
 
 from idpctl import runtime
 from idpctl.runtime import is_secret_envelope
-from stacks.config import ConfigError, load_environment
+from stacks.loading import ConfigError, load_environment
 from tests.platform.helpers import APPLICATION, chart_registration, chart_values, lab_config, obj, objects, one, waits_for
 
 CANARY = "canary-ldap-bind-0b7c4e"

@@ -15,7 +15,7 @@ from components.platform.catalog import CATALOG, resource_name, yaml_key
 from components.platform.chart import DeliveryArgs
 from components.platform.vault import VaultArgs
 from components.talos.bootstrap import TalosBootstrapArgs
-from stacks.config import ConfigError, load_environment
+from stacks.loading import ConfigError, load_environment
 from tests.platform.helpers import children, lab_config, render_platform
 
 DELIVERED = [s for s in CATALOG if issubclass(s.args_type, DeliveryArgs)]

@@ -31,7 +31,8 @@ from components.platform.victoria_metrics import (
 )
 from idpctl import runtime
 from idpctl.render_cmd import kubernetes_objects
-from stacks.config import SECRET_KEYS, ConfigError, load_environment
+from stacks.config import SECRET_KEYS
+from stacks.loading import ConfigError, load_environment
 from tests.platform.helpers import (
     REPO,
     chart_values,

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from idpctl.render_cmd import kubernetes_objects
-from stacks.config import ConfigError, load_environment
+from stacks.loading import ConfigError, load_environment
 from tests.platform.helpers import APPLICATION, RELEASE, chart_registration, chart_values, lab_config, obj, objects, render_platform, waits_for
 
 PINNED = re.compile(r"^v?\d+\.\d+\.\d+$")

@@ -11,7 +11,7 @@ import yaml
 from components.platform import portal
 from components.platform.harbor import MirroredImage
 from idpctl.render_cmd import kubernetes_objects
-from stacks.config import ConfigError, load_environment
+from stacks.loading import ConfigError, load_environment
 from tests.platform.helpers import children, lab_config, obj, render_platform, waits_for
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stacks.config import ConfigError, load_environment
+from stacks.loading import ConfigError, load_environment
 from tests.platform.helpers import APPLICATION, chart_registration, chart_values, lab_config, obj, one, render_platform, waits_for
 
 REPO = Path(__file__).resolve().parents[2]

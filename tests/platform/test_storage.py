@@ -11,7 +11,7 @@ import pytest
 
 from idpctl.render_cmd import kubernetes_objects
 from idpctl.runtime import SECRET, mask
-from stacks.config import ConfigError, load_environment
+from stacks.loading import ConfigError, load_environment
 from tests.platform.helpers import chart_registration, chart_values, lab_config, obj, objects, one, render_platform, waits_for
 
 PINNED = re.compile(r"^v?\d+\.\d+\.\d+$")

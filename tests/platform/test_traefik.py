@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from idpctl.runtime import is_secret_envelope
-from stacks.config import ConfigError, load_environment
+from stacks.loading import ConfigError, load_environment
 from tests.platform.helpers import chart_registration, chart_values, lab_config, obj, one, render_platform, waits_for
 
 

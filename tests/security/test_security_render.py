@@ -15,7 +15,7 @@ import yaml
 from components.platform.kyverno_policies import COSIGN_KEY_MARKER, HARBOR_REGISTRY_PLACEHOLDER, POLICY_NAMES
 from idpctl.render_cmd import _secret_keys_visible, kubernetes_objects
 from idpctl.runtime import contains_secret, is_secret_envelope, mask, run_layers, unwrap
-from stacks.config import ConfigError, load_environment
+from stacks.loading import ConfigError, load_environment
 
 REPO = Path(__file__).resolve().parents[2]
 MOCK_PUBLIC_KEY = "mock-cosign-public-key"

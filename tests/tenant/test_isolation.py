@@ -10,7 +10,7 @@ import fnmatch
 import pytest
 
 from components.tenant.labels import ESO_SERVICE_ACCOUNT
-from stacks.config import ConfigError, load_environment
+from stacks.loading import ConfigError, load_environment
 from tests.tenant.helpers import hcl_paths, inputs, kube, of_project
 
 EXTRA_PROJECTS = [

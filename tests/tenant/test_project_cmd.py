@@ -12,10 +12,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from idpctl.cli import _attach, cli
+from idpctl.cli import cli
 from tests.conftest import LAB_FILE
 
-_attach()
 
 
 @pytest.fixture

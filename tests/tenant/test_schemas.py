@@ -13,6 +13,7 @@ import yaml
 
 from components.tenant.args import TenantPlatform, TenantProjectArgs
 from components.tenant.previews import APP, HEAD_SHA, NUMBER, preview_values
+from tests.helm_values import helm_merge
 from idpctl.render_cmd import kubernetes_objects
 from idpctl.schemas import NO_PUBLISHED_SCHEMA
 from tests.tenant.conftest import render_projects
@@ -85,18 +86,6 @@ def _substitute(value, params):
     return value
 
 
-def _helm_merge(base, override):
-    """Helm's coalescing of user values: maps merge, a null removes the key."""
-    out = dict(base)
-    for key, value in override.items():
-        if value is None:
-            out.pop(key, None)
-        elif isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _helm_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
 
 @pytest.mark.parametrize("values_file", sorted(p.name for p in (CHART / "ci").glob("*-values.yaml")))
 def test_preview_overrides_make_any_app_small_and_stateless(values_file):
@@ -107,7 +96,7 @@ def test_preview_overrides_make_any_app_small_and_stateless(values_file):
     )
     defaults = yaml.safe_load((CHART / "values.yaml").read_text())
     app_values = yaml.safe_load((CHART / "ci" / values_file).read_text()) or {}
-    values = _helm_merge(_helm_merge(defaults, app_values), overrides)
+    values = helm_merge(helm_merge(defaults, app_values), overrides)
     jsonschema.validate(values, json.loads((CHART / "values.schema.json").read_text()))
     assert values["replicas"] == 1
     assert values["autoscaling"]["enabled"] is False
